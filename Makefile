@@ -1,0 +1,33 @@
+# Quick start: `make demo` (set-up, then the langid demo) and `make test` (set-up, then the suite).
+# Set-up is idempotent: a venv with the package and its extras, and R + seriation via apt-get.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.blocks-rx-installed
+
+.PHONY: setup r demo test bench clean
+
+setup: $(STAMP) r
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING' || true
+	$(PY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING' || true
+	$(PY) -c 'import blocks_rx, langid, babel, pytest'
+	touch $@
+
+r: $(STAMP)
+	@bash scripts/setup_r.sh $(PY)
+
+demo: setup
+	$(VENV)/bin/blocks-rx demo --out demo-output
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/similarity.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,262 @@
+"""The main job: scores -> similarity -> ordering -> files (what ``blocks-rx analyze`` runs).
+
+:func:`analyze` computes and returns an :class:`Analysis`; :func:`write_outputs` writes it
+to a folder atomically: every file is first written under a temporary folder next to the
+target and moved into place only when all of them are complete, so a failed run leaves no
+half-written output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .ordering import Ordering, order_classes
+from .scores import TRANSFORMS, Scores, load_scores
+from .similarity import Similarity, compute, confusion_matrix, describe, predictions
+
+#: Files ``write_outputs`` produces, in the order they are written.
+OUTPUT_FILES = ("similarity.npz", "order.csv", "heatmap.png", "distributions.png", "report.json")
+
+#: Flat cuts reported in order.csv (those below the number of classes).
+DEFAULT_CUTS = (2, 4, 8, 16)
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything one run computed; drawn and written by :func:`write_outputs`."""
+
+    scores: Scores = field(repr=False)
+    similarity: Similarity
+    ordering: Ordering
+    cuts: dict = field(repr=False)
+    example_class: int
+    example_values: np.ndarray = field(repr=False)
+    confusion: np.ndarray | None = field(default=None, repr=False)
+    timings: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def report(self) -> dict:
+        """The JSON report: inputs, methods, versions, timings and summary statistics."""
+        sim, ordering = self.similarity, self.ordering
+        report = {
+            "blocks_rx": __version__,
+            "input": {"source": self.scores.source, "n_samples": self.scores.n_samples,
+                      "n_classes": self.scores.n_classes, "dtype": str(self.scores.values.dtype),
+                      "kind": self.scores.kind, "labels": self.scores.labels is not None},
+            "similarity": sim.provenance(),
+            "ordering": ordering.provenance(),
+            "versions": _versions(),
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "summary": {
+                "off_diagonal_similarity": describe(sim.off_diagonal()),
+                "example_class": {"name": self.scores.classes[self.example_class],
+                                  "values": describe(self.example_values)},
+            },
+            "cuts": {str(k): int(v.max()) for k, v in self.cuts.items()},
+            "warnings": list(self.warnings),
+        }
+        if self.confusion is not None:
+            total = int(self.confusion.sum())
+            report["confusion"] = {"samples": total,
+                                   "accuracy": float(np.trace(self.confusion) / max(total, 1))}
+        return report
+
+
+def analyze(
+    scores,
+    *,
+    method: str = "pearson",
+    transform: str = "none",
+    clip_negative: bool = False,
+    order: str = "hclust",
+    linkage: str = "complete",
+    distance: str = "1-r",
+    cuts=DEFAULT_CUTS,
+    drop_constant: bool = False,
+    block_size: int | None = None,
+) -> Analysis:
+    """Compute the ordered class-similarity matrix of a score matrix.
+
+    Parameters mirror :func:`blocks_rx.similarity.compute` and
+    :func:`blocks_rx.ordering.order_classes`; ``drop_constant`` removes classes whose
+    scores never vary instead of keeping them as zero rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.random.default_rng(0).normal(size=(300, 5))
+    >>> result = analyze(S)
+    >>> result.ordering.order.shape, result.similarity.matrix.dtype
+    ((5,), dtype('float32'))
+    """
+    timings = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        started = time.perf_counter()
+        if not isinstance(scores, Scores):
+            scores = load_scores(scores)
+        timings["load"] = time.perf_counter() - started
+
+        similarity = compute(scores, method=method, transform=transform,
+                             clip_negative=clip_negative, block_size=block_size)
+        timings["similarity"] = similarity.seconds
+        if drop_constant and similarity.constant_classes:
+            scores, similarity = _drop_constant(scores, similarity)
+
+        ordering = order_classes(similarity, order, linkage=linkage, distance=distance)
+        timings["ordering"] = ordering.seconds
+        m = similarity.n_classes
+        cut_levels = {k: ordering.cut(k) for k in cuts if ordering.merge is not None and k < m}
+
+        started = time.perf_counter()
+        example = _example_class(similarity)
+        column = np.asarray(scores.values[:, example], dtype=np.float64)
+        if transform != "none":  # show the values that were correlated
+            column = _transformed_column(scores, transform, example)
+        confusion = None
+        if scores.labels is not None and scores.labels.ndim == 1:
+            confusion = confusion_matrix(scores.labels, predictions(scores), m)
+        timings["summary"] = time.perf_counter() - started
+    for warning in caught:  # pass them on to the caller, and keep them for the report
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return Analysis(
+        scores=scores, similarity=similarity, ordering=ordering, cuts=cut_levels,
+        example_class=example, example_values=column, confusion=confusion, timings=timings,
+        warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+def _example_class(similarity: Similarity) -> int:
+    """The class whose mean similarity to the others is the median one: a typical class."""
+    matrix = similarity.matrix.astype(np.float64)
+    mean_r = (matrix.sum(axis=1) - 1.0) / max(similarity.n_classes - 1, 1)
+    return int(np.argsort(mean_r, kind="stable")[len(mean_r) // 2])
+
+
+def _transformed_column(scores: Scores, transform: str, column: int) -> np.ndarray:
+    convert = TRANSFORMS[transform]
+    parts = [convert(block)[:, column] for _, block in scores.iter_chunks(65536)]
+    return np.concatenate(parts).astype(np.float64)
+
+
+def _drop_constant(scores: Scores, similarity: Similarity):
+    keep = np.array([c not in set(similarity.constant_classes) for c in scores.classes])
+    kept = tuple(c for c, k in zip(scores.classes, keep) if k)
+    labels = scores.labels
+    if labels is not None and labels.ndim == 2:
+        labels = labels[:, keep]
+    elif labels is not None:
+        # Samples of a dropped class keep their row; remap indices to the kept columns.
+        remap = np.cumsum(keep) - 1
+        labels = np.where(keep[labels], remap[labels], -1)
+        if (labels < 0).any():
+            labels = None  # a true class was dropped: no confusion matrix is well defined
+    reduced = Scores(values=scores.values[:, keep], classes=kept, kind=scores.kind,
+                     source=scores.source, labels=labels)
+    matrix = similarity.matrix[np.ix_(keep, keep)]
+    from dataclasses import replace
+
+    return reduced, replace(similarity, matrix=matrix, classes=kept)
+
+
+def _versions() -> dict:
+    import numba
+    import scipy
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "numba": numba.__version__,
+            "blocks_rx": __version__}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_outputs(analysis: Analysis, out_dir, *, dpi: int = 150) -> dict[str, Path]:
+    """Write :data:`OUTPUT_FILES` into ``out_dir`` (created if needed), atomically.
+
+    Returns the paths written, by file name.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".blocks-rx-", dir=out_dir))
+    try:
+        timings = dict(analysis.timings)
+        started = time.perf_counter()
+        _write_npz(analysis, staging / "similarity.npz")
+        _write_order_csv(analysis, staging / "order.csv")
+        timings["write_data"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _write_figures(analysis, staging, dpi)
+        timings["draw"] = time.perf_counter() - started
+        report = analysis.report()
+        report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+        report["outputs"] = list(OUTPUT_FILES)
+        (staging / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        written = {}
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out_dir / name)
+            written[name] = out_dir / name
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_npz(analysis: Analysis, path: Path) -> None:
+    ordering = analysis.ordering
+    arrays = {
+        "matrix": analysis.similarity.matrix.astype(np.float32),
+        "classes": np.array(analysis.similarity.classes, dtype=str),
+        "order": ordering.order.astype(np.int64),
+    }
+    if ordering.merge is not None:
+        arrays["linkage"] = ordering.scipy_linkage()
+        arrays["merge"] = ordering.merge
+        arrays["height"] = ordering.height
+    if analysis.confusion is not None:
+        arrays["confusion"] = analysis.confusion
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+
+
+def _write_order_csv(analysis: Analysis, path: Path) -> None:
+    import pandas as pd
+
+    order = analysis.ordering.order
+    table = pd.DataFrame({
+        "position": np.arange(1, len(order) + 1),
+        "index": order,
+        "class": [analysis.similarity.classes[j] for j in order],
+    })
+    for k, groups in analysis.cuts.items():
+        table[f"cluster_k{k}"] = groups[order]
+    table.to_csv(path, index=False)
+
+
+def _write_figures(analysis: Analysis, folder: Path, dpi: int) -> None:
+    from .plot import distributions, heatmap
+
+    fig = heatmap(analysis.similarity, analysis.ordering)
+    fig.savefig(folder / "heatmap.png", dpi=dpi)
+    sim = analysis.similarity
+    label = f"{sim.method} on {sim.kind}" + (f" ({sim.transform})" if sim.transform != "none" else "")
+    off = sim.off_diagonal()
+    fig = distributions([{
+        "label": label,
+        "class_name": analysis.scores.classes[analysis.example_class],
+        "values": analysis.example_values,
+        "values_stats": describe(analysis.example_values),
+        "similarities": off,
+        "similarity_stats": describe(off),
+    }])
+    fig.savefig(folder / "distributions.png", dpi=dpi)

@@ -1,0 +1,148 @@
+"""Command line: each subcommand parses its options, calls the API and writes files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import __version__
+
+DESCRIPTION = "Class-similarity structure of large classifiers (Alsallakh et al., 2020)."
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    from .ordering import DISTANCES, LINKAGES, METHODS as ORDERS
+    from .scores import TRANSFORMS
+    from .similarity import METHODS
+
+    group = parser.add_argument_group("similarity")
+    group.add_argument("--method", choices=list(METHODS), default="pearson",
+                       help="correlation variant (default: pearson, the paper's Eq. 1)")
+    group.add_argument("--transform", choices=list(TRANSFORMS), default="none",
+                       help="per-sample conversion before correlating (default: none)")
+    group.add_argument("--center", action="store_const", const="center", dest="transform",
+                       help="same as --transform center: remove each sample's mean logit")
+    group.add_argument("--clip-negative", action="store_true",
+                       help="set negative correlations to 0 (the authors' notebook does)")
+    group.add_argument("--drop-constant", action="store_true",
+                       help="drop classes whose scores never vary instead of zeroing them")
+    group.add_argument("--block-size", type=int, default=None, metavar="ROWS",
+                       help="samples per streamed block (default: about 48 MB worth)")
+    group = parser.add_argument_group("ordering")
+    group.add_argument("--order", choices=list(ORDERS), default="hclust",
+                       help="ordering method (default: hclust)")
+    group.add_argument("--linkage", choices=list(LINKAGES), default="complete",
+                       help="hclust linkage, R's names (default: complete, as in the paper)")
+    group.add_argument("--distance", choices=list(DISTANCES), default="1-r",
+                       help="distance derived from the similarity (default: 1-r)")
+    group.add_argument("--cuts", default="2,4,8,16", metavar="K,K,...",
+                       help="flat cuts listed in order.csv (default: 2,4,8,16)")
+
+
+def _analysis_kwargs(args) -> dict:
+    try:
+        cuts = tuple(int(k) for k in args.cuts.split(",") if k.strip())
+    except ValueError:
+        raise SystemExit(f"blocks-rx: --cuts must be comma-separated integers, got {args.cuts!r}")
+    return dict(method=args.method, transform=args.transform, clip_negative=args.clip_negative,
+                order=args.order, linkage=args.linkage, distance=args.distance, cuts=cuts,
+                drop_constant=args.drop_constant, block_size=args.block_size)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blocks-rx", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"blocks-rx {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    analyze = commands.add_parser(
+        "analyze", help="similarity matrix, hclust order, heatmap and report from a score file",
+        description="Compute the class-similarity matrix of a score matrix (samples x classes), "
+                    "order it with R-identical hclust and write similarity.npz, order.csv, "
+                    "heatmap.png, distributions.png and report.json.")
+    analyze.add_argument("scores", help="score file: .npy .npz .csv .tsv .parquet .pt")
+    analyze.add_argument("--out", required=True, type=Path, help="output folder")
+    analyze.add_argument("--classes", help="class names, one per line (default: from the file)")
+    analyze.add_argument("--labels", help="true labels (indices or names, one per line; .npy) "
+                                          "for a confusion matrix")
+    analyze.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
+                         default="logits", help="what the scores are (default: logits)")
+    analyze.add_argument("--key", help="array name inside an .npz or .pt file")
+    _add_analysis_options(analyze)
+
+    demo = commands.add_parser(
+        "demo", help="run the analysis on the embedded langid demo (97 languages, real model)",
+        description="Score texts built from Babel's CLDR locale data with langid's 97-language "
+                    "model (both ship inside their packages; nothing is downloaded), then run "
+                    "the analysis. The scores are cached after the first run.")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--raw", action="store_true",
+                      help="keep raw langid scores (offset-dominated) instead of centring them")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .scores import ScoresError
+
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda message, category, *a, **k: f"warning: {message}\n"
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        if args.command == "demo":
+            return _demo(args)
+    except ScoresError as exc:
+        print(f"blocks-rx: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, ImportError, OSError) as exc:
+        print(f"blocks-rx: error: {exc}", file=sys.stderr)
+        return 1
+    return 0  # pragma: no cover - argparse requires a command
+
+
+def _analyze(args) -> int:
+    from .analysis import analyze, write_outputs
+    from .scores import load_scores
+
+    scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
+                         kind=args.kind, key=args.key)
+    return _run(scores, args.out, _analysis_kwargs(args))
+
+
+def _demo(args) -> int:
+    from .demo import load_langid_demo
+    from .scores import load_scores
+
+    started = time.perf_counter()
+    data = load_langid_demo()
+    print(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
+          f"languages ({time.perf_counter() - started:.1f} s, cached after the first run)")
+    scores = load_scores(data["scores"], classes=data["classes"], labels=data["labels"])
+    options = dict(transform="none" if args.raw else "center")
+    return _run(scores, args.out, options, demo=True)
+
+
+def _run(scores, out: Path, options: dict, demo: bool = False) -> int:
+    from .analysis import analyze, write_outputs
+
+    started = time.perf_counter()
+    result = analyze(scores, **options)
+    written = write_outputs(result, out)
+    sim, ordering = result.similarity, result.ordering
+    print(f"{sim.method} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
+          f"({sim.seconds:.2f} s), {ordering.method} order ({ordering.linkage} linkage on "
+          f"{ordering.distance}, {ordering.seconds:.2f} s); total {time.perf_counter() - started:.1f} s")
+    if result.confusion is not None:
+        report = result.report()
+        print(f"top-1 accuracy against the labels: {report['confusion']['accuracy']:.3f}")
+    print(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
+    if demo:
+        print(f"open {out / 'heatmap.png'} to see the blocks")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Distributions of input scores and of similarities (the paper's Fig. 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import new_axes
+
+
+def distributions(panels, *, fig=None, bins: int = 60):
+    """Histograms of one class's input values (left) and of off-diagonal similarities (right).
+
+    Parameters
+    ----------
+    panels : list of dict
+        One row of the figure each, with keys ``label`` (e.g. "pearson on logits"),
+        ``class_name``, ``values`` (that class's input values), ``values_stats`` and
+        ``similarities`` (off-diagonal values), ``similarity_stats`` as returned by
+        :func:`blocks_rx.similarity.describe`.
+    fig : Figure, optional
+    bins : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from blocks_rx.similarity import describe
+    >>> v, s = np.arange(10.0), np.linspace(-1, 1, 45)
+    >>> fig = distributions([dict(label="pearson on logits", class_name="cat", values=v,
+    ...     values_stats=describe(v), similarities=s, similarity_stats=describe(s))])
+    >>> len(fig.axes)
+    2
+    """
+    if fig is None:
+        fig, _ = new_axes(None, figsize=(10, 3.2 * len(panels)))
+        fig.clear()
+    axes = fig.subplots(len(panels), 2, squeeze=False)
+    for row, panel in zip(axes, panels):
+        left, right = row
+        _histogram(left, panel["values"], panel["values_stats"], bins, "#4c72b0")
+        left.set_title(f"{panel['label']}: input values of class {panel['class_name']!r}",
+                       fontsize=9)
+        left.set_ylabel("samples")
+        _histogram(right, panel["similarities"], panel["similarity_stats"], bins, "#c44e52")
+        right.set_title(f"{panel['label']}: off-diagonal similarities", fontsize=9)
+        right.set_ylabel("class pairs")
+    return fig
+
+
+def _histogram(ax, values, stats, bins, color):
+    ax.hist(np.asarray(values, dtype=np.float64), bins=bins, color=color, alpha=0.85)
+    text = "\n".join([
+        f"mean {stats['mean']:.3g}, sd {stats['std']:.3g}",
+        f"skewness {_fmt(stats['skewness'])}",
+        f"kurtosis {_fmt(stats['kurtosis'])}",
+    ])
+    ax.text(0.98, 0.95, text, transform=ax.transAxes, ha="right", va="top", fontsize=8,
+            bbox=dict(boxstyle="round", facecolor="white", alpha=0.8, edgecolor="0.8"))
+
+
+def _fmt(value):
+    return "n/a" if value is None else f"{value:.2f}"

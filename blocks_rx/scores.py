@@ -1,0 +1,488 @@
+"""Score matrices in: loading, validation, class names, and score-kind conversions.
+
+A score matrix ``S`` holds one row per sample and one column per class (n x m): the raw
+outputs of a classifier (``logits``), their softmax (``probabilities``) or independent
+sigmoids (``multilabel``). Everything downstream reads scores through :class:`Scores`, which
+may wrap a memory-mapped ``.npy`` so that large inputs are streamed, never loaded whole.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+SCORE_KINDS = ("logits", "probabilities", "multilabel")
+
+#: Suffixes :func:`load_scores` reads.
+READERS = (".npy", ".npz", ".csv", ".tsv", ".txt", ".parquet", ".pt", ".pth")
+
+#: Keys tried, in order, when an ``.npz`` or ``.pt`` dict holds several arrays.
+SCORE_KEYS = ("scores", "logits", "probabilities", "probs", "outputs")
+
+
+class ScoresError(ValueError):
+    """Raised for score input that cannot be analysed; the message names the problem."""
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """A validated score matrix with its class names.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_samples, n_classes)
+        Floating-point scores; may be a read-only memory map.
+    classes : tuple of str
+        One unique name per column.
+    kind : {"logits", "probabilities", "multilabel"}
+        What the scores are; decides which conversions make sense.
+    source : str
+        Where the scores came from (a path, or a description of the object).
+    labels : ndarray or None
+        True labels: class indices (n,) for single-label data, or a 0/1 matrix (n, m)
+        for multi-label data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = load_scores(np.eye(3, dtype=np.float32) + 0.1, classes=["cat", "dog", "owl"])
+    >>> s.n_samples, s.n_classes, s.classes[1]
+    (3, 3, 'dog')
+    """
+
+    values: np.ndarray
+    classes: tuple[str, ...]
+    kind: str = "logits"
+    source: str = "<array>"
+    labels: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The floating dtype computations run in (float32 or float64)."""
+        return _compute_dtype(self.values.dtype)
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_row, block)`` over the samples, as checked float blocks.
+
+        Each block is read from the (possibly memory-mapped) input, converted to
+        :attr:`dtype` and checked for non-finite values, so a bad value is reported by
+        row, column and class however large the input is.
+        """
+        for start in range(0, self.n_samples, chunk_size):
+            block = np.asarray(self.values[start : start + chunk_size], dtype=self.dtype)
+            _check_finite(block, start, self.classes, self.source)
+            yield start, block
+
+
+def _compute_dtype(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def _check_finite(block: np.ndarray, first_row: int, classes, source: str) -> None:
+    finite = np.isfinite(block)
+    if finite.all():
+        return
+    rows, cols = np.nonzero(~finite)
+    row, col = int(rows[0]), int(cols[0])
+    raise ScoresError(
+        f"{source}: {rows.size} non-finite value(s) in this block of rows; the first is "
+        f"{block[row, col]!r} at row {first_row + row}, column {col} (class {classes[col]!r}). "
+        "Scores must be finite numbers."
+    )
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def softmax(block: np.ndarray) -> np.ndarray:
+    """Row-wise softmax: logits -> probabilities (shift-invariant, overflow-safe).
+
+    >>> softmax(np.array([[0.0, np.log(3.0)]])).round(3)
+    array([[0.25, 0.75]])
+    """
+    z = block - block.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def sigmoid(block: np.ndarray) -> np.ndarray:
+    """Element-wise logistic function: multi-label logits -> independent probabilities.
+
+    >>> sigmoid(np.array([[0.0, 2.0]])).round(3)
+    array([[0.5  , 0.881]])
+    """
+    # tanh form avoids overflow warnings for large |x|.
+    return 0.5 * (1.0 + np.tanh(0.5 * block))
+
+
+def center_rows(block: np.ndarray) -> np.ndarray:
+    """Subtract each sample's mean score.
+
+    Logits are defined only up to a per-sample constant (softmax ignores it), and such
+    offsets can dominate correlations between raw logit columns; centring removes them.
+
+    >>> center_rows(np.array([[50.0, 52.0], [10.0, 10.0]]))
+    array([[-1.,  1.],
+           [ 0.,  0.]])
+    """
+    mean = block.mean(axis=1, dtype=np.float64, keepdims=True)
+    return (block - mean).astype(block.dtype, copy=False)
+
+
+def log_scores(block: np.ndarray) -> np.ndarray:
+    """Natural log of probabilities (tiny values floored), i.e. logits up to a row constant."""
+    tiny = np.finfo(block.dtype).tiny
+    return np.log(np.maximum(block, tiny))
+
+
+#: Per-sample transforms applied to each block of rows before similarity is computed.
+TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
+    "none": None,
+    "center": center_rows,
+    "softmax": softmax,
+    "sigmoid": sigmoid,
+    "log": log_scores,
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scores(
+    source,
+    *,
+    classes=None,
+    kind: str = "logits",
+    labels=None,
+    key: str | None = None,
+    mmap: bool = True,
+) -> Scores:
+    """Load and validate a score matrix (n samples x m classes).
+
+    Parameters
+    ----------
+    source : path, ndarray, pandas.DataFrame or Scores
+        ``.npy`` (memory-mapped), ``.npz`` (named arrays), ``.csv``/``.tsv`` (header =
+        class names; a leading text column is taken as sample ids), ``.parquet``,
+        torch ``.pt``; or an array / DataFrame whose columns are the class names.
+    classes : sequence of str, path, or None
+        Class names, or a text file with one name per line. Defaults to the names stored
+        with the scores (CSV header, ``classes`` array in an ``.npz``), else ``class_0``...
+    kind : {"logits", "probabilities", "multilabel"}
+        What the scores are.
+    labels : array, path or None
+        True labels for a confusion matrix: class indices or class names (n,), or a 0/1
+        matrix (n, m) for multi-label data.
+    key : str, optional
+        Which array of an ``.npz`` / ``.pt`` dict holds the scores.
+    mmap : bool
+        Memory-map ``.npy`` files instead of reading them.
+
+    Returns
+    -------
+    Scores
+
+    Raises
+    ------
+    ScoresError
+        For input that cannot be analysed; the message names file, row, column or class.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"cat": [0.1, 2.0, 0.3], "dog": [1.5, 0.2, 0.1]})
+    >>> load_scores(df).classes
+    ('cat', 'dog')
+    """
+    if kind not in SCORE_KINDS:
+        raise ScoresError(f"unknown score kind {kind!r}; choose one of {', '.join(SCORE_KINDS)}")
+    if isinstance(source, Scores):
+        values, stored_names, stored_labels, name = (
+            source.values, list(source.classes), source.labels, source.source)
+    else:
+        values, stored_names, stored_labels, name = _read(source, key=key, mmap=mmap)
+
+    values = _validate_values(values, name)
+    names = _class_names(classes, stored_names, values.shape, name)
+    if labels is None:
+        labels = stored_labels
+    label_array = None if labels is None else _read_labels(labels, names, values.shape[0], name)
+    if kind == "probabilities" and not isinstance(values, np.memmap):
+        lo, hi = float(np.min(values)), float(np.max(values))
+        if lo < 0.0 or hi > 1.0:
+            warnings.warn(
+                f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
+                "pass kind='logits' if these are raw outputs.", stacklevel=2)
+    return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array)
+
+
+def _read(source, *, key, mmap):
+    """Return (values, class names or None, labels or None, display name)."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(source, pd.DataFrame):
+        return _from_frame(source, "<DataFrame>")
+    if isinstance(source, np.ndarray):
+        return source, None, None, "<array>"
+    if not isinstance(source, (str, os.PathLike)):
+        if hasattr(source, "detach") and hasattr(source, "numpy"):  # a torch tensor
+            return source.detach().cpu().numpy(), None, None, "<tensor>"
+        raise ScoresError(f"cannot read scores from a {type(source).__name__}; "
+                          "pass a file path, a numpy array or a pandas DataFrame")
+    path = Path(source)
+    if not path.exists():
+        raise ScoresError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False), None, None, str(path)
+        if suffix == ".npz":
+            return _from_npz(path, key)
+        if suffix in (".csv", ".tsv", ".txt"):
+            sep = "\t" if suffix == ".tsv" else None
+            frame = pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
+            return _from_frame(frame, str(path))
+        if suffix == ".parquet":
+            try:
+                frame = pd.read_parquet(path)
+            except ImportError as exc:
+                raise ImportError("reading .parquet needs pyarrow: pip install 'blocks-rx[parquet]'") from exc
+            return _from_frame(frame, str(path))
+        if suffix in (".pt", ".pth"):
+            return _from_torch(path, key)
+    except ScoresError:
+        raise
+    except (ValueError, OSError, KeyError) as exc:
+        raise ScoresError(f"{path}: cannot read scores ({exc})") from exc
+    raise ScoresError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(READERS)}")
+
+
+def _pick_key(available, key, path):
+    if key is not None:
+        if key not in available:
+            raise ScoresError(f"{path}: no array named {key!r}; it holds {', '.join(available)}")
+        return key
+    for candidate in SCORE_KEYS:
+        if candidate in available:
+            return candidate
+    arrays = [k for k in available if k not in ("classes", "labels", "targets")]
+    if len(arrays) == 1:
+        return arrays[0]
+    raise ScoresError(f"{path}: holds {', '.join(available)}; say which one holds the scores "
+                      "with key= (--key)")
+
+
+def _from_npz(path, key):
+    with np.load(path, allow_pickle=False) as archive:
+        chosen = _pick_key(list(archive.files), key, path)
+        values = archive[chosen]
+        names = list(archive["classes"].astype(str)) if "classes" in archive.files else None
+        labels = None
+        for label_key in ("labels", "targets"):
+            if label_key in archive.files:
+                labels = archive[label_key]
+    return values, names, labels, str(path)
+
+
+def _from_torch(path, key):
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError("reading .pt files needs torch: pip install 'blocks-rx[torch]'") from exc
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    names = labels = None
+    if isinstance(obj, dict):
+        chosen = _pick_key(list(obj), key, path)
+        names = obj.get("classes")
+        labels = obj.get("labels", obj.get("targets"))
+        if labels is not None and hasattr(labels, "numpy"):
+            labels = labels.numpy()
+        obj = obj[chosen]
+    if not hasattr(obj, "numpy"):
+        raise ScoresError(f"{path}: expected a tensor or a dict of tensors, found {type(obj).__name__}")
+    tensor = obj.detach().cpu()
+    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
+        tensor = tensor.float()
+    return tensor.numpy(), names, labels, str(path)
+
+
+def _from_frame(frame, name):
+    frame = frame.copy(deep=False)
+    first = frame.columns[0] if len(frame.columns) else None
+    if first is not None and not _is_numeric(frame[first]):
+        frame = frame.set_index(first)  # a leading text column names the samples
+    for column in frame.columns:
+        series = frame[column]
+        if not _is_numeric(series):
+            import pandas as pd
+
+            coerced = pd.to_numeric(series, errors="coerce")
+            bad = np.flatnonzero(coerced.isna().to_numpy() & series.notna().to_numpy())
+            row = int(bad[0]) if bad.size else 0
+            raise ScoresError(f"{name}: column {column!r} is not numeric: row {row} holds "
+                              f"{series.iloc[row]!r}")
+    values = frame.to_numpy()
+    if values.dtype == object:
+        values = values.astype(np.float64)
+    return values, [str(c) for c in frame.columns], None, name
+
+
+def _is_numeric(series) -> bool:
+    return series.dtype.kind in "biuf"
+
+
+def _validate_values(values, name):
+    values = np.asanyarray(values)
+    if values.ndim != 2:
+        raise ScoresError(f"{name}: expected a 2-D matrix (samples x classes), got shape {values.shape}")
+    n, m = values.shape
+    if m < 2:
+        raise ScoresError(f"{name}: need at least 2 classes (columns), got {m}")
+    if n < 2:
+        raise ScoresError(f"{name}: need at least 2 samples (rows), got {n}")
+    kind = values.dtype.kind
+    if kind in "iub":
+        warnings.warn(
+            f"{name}: scores are {values.dtype} integers; converting to float64. If these are "
+            "predicted or true labels rather than scores, pass them as labels instead.",
+            stacklevel=3)
+        values = values.astype(np.float64)
+    elif values.dtype == np.float16:
+        warnings.warn(f"{name}: float16 scores keep about 3 significant digits; they are "
+                      "computed in float32, but ties and rounding may blur fine structure.",
+                      stacklevel=3)
+        values = values.astype(np.float32)
+    elif kind != "f":
+        raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype}")
+    elif values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)  # longdouble
+    if not isinstance(values, np.memmap):
+        # Cheap for in-memory data; memory maps are checked block by block when read.
+        _check_finite(values, 0, [f"column {j}" for j in range(m)], name)
+    if m > n:
+        warnings.warn(
+            f"{name}: {m} classes (columns) but only {n} samples (rows). Is the matrix "
+            "transposed? Correlations over fewer samples than classes are rank-deficient.",
+            stacklevel=3)
+    return values
+
+
+def _class_names(classes, stored, shape, name):
+    n, m = shape
+    if classes is None:
+        names = stored if stored is not None else [f"class_{j}" for j in range(m)]
+        origin = "stored class names"
+    elif isinstance(classes, (str, os.PathLike)):
+        names = read_class_names(classes)
+        origin = f"class-name file {classes}"
+    else:
+        names = [str(c) for c in classes]
+        origin = "class names"
+    names = [str(c) for c in names]
+    if len(names) != m:
+        hint = " (the matrix may be transposed)" if len(names) == n else ""
+        raise ScoresError(f"{name}: {len(names)} {origin} for {m} score columns{hint}")
+    duplicates = [c for c, count in Counter(names).items() if count > 1]
+    if duplicates:
+        shown = ", ".join(repr(d) for d in duplicates[:5])
+        raise ScoresError(f"{name}: duplicate class names: {shown}"
+                          + (f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""))
+    return names
+
+
+def read_class_names(path) -> list[str]:
+    """Read class names from a text file, one per line (blank lines are an error).
+
+    A ``.csv``/``.tsv`` file is read as a table whose first column holds the names.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ScoresError(f"{path}: no such class-name file")
+    if path.suffix.lower() in (".csv", ".tsv"):
+        import pandas as pd
+
+        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        return [str(v) for v in frame.iloc[:, 0]]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise ScoresError(f"{path}: line {number} is blank; one class name per line")
+    return [line.strip() for line in lines]
+
+
+def _read_labels(labels, classes, n, name):
+    label_name = "labels"
+    if isinstance(labels, (str, os.PathLike)):
+        label_name = str(labels)
+        labels = _load_label_file(Path(labels))
+    labels = np.asarray(labels)
+    m = len(classes)
+    if labels.ndim == 2:
+        if labels.shape != (n, m):
+            raise ScoresError(f"{label_name}: multi-label matrix has shape {labels.shape}, "
+                              f"expected ({n}, {m}) to match the scores")
+        if not np.isin(labels, (0, 1)).all():
+            raise ScoresError(f"{label_name}: a multi-label matrix must hold only 0 and 1")
+        return labels.astype(np.uint8)
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ScoresError(f"{label_name}: {labels.shape[0] if labels.ndim else 0} labels for "
+                          f"{n} score rows")
+    if labels.dtype.kind in "USO":
+        index = {c: j for j, c in enumerate(classes)}
+        out = np.empty(n, dtype=np.int64)
+        for row, value in enumerate(labels):
+            if str(value) not in index:
+                raise ScoresError(f"{label_name}: row {row} names class {str(value)!r}, "
+                                  "which is not among the score columns")
+            out[row] = index[str(value)]
+        return out
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+            raise ScoresError(f"{label_name}: labels must be whole class indices")
+    out = labels.astype(np.int64)
+    bad = np.flatnonzero((out < 0) | (out >= m))
+    if bad.size:
+        raise ScoresError(f"{label_name}: row {bad[0]} holds class index {out[bad[0]]}, "
+                          f"outside 0..{m - 1}")
+    return out
+
+
+def _load_label_file(path: Path):
+    if not path.exists():
+        raise ScoresError(f"{path}: no such label file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    import pandas as pd
+
+    sep = "\t" if suffix == ".tsv" else ","
+    frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
+    if frame.shape[1] == 1:
+        column = frame.iloc[:, 0]
+        if column.iloc[0] in ("label", "labels", "target", "class"):
+            column = column.iloc[1:]
+        values = column.to_numpy()
+        try:
+            return values.astype(np.int64)
+        except ValueError:
+            return values.astype(str)
+    return frame.to_numpy().astype(np.int64)

@@ -1,0 +1,376 @@
+"""Class similarity from prediction scores (the paper's Eq. 1), plus confusion matrices.
+
+``M[j1, j2]`` is the correlation, over samples, between the score columns of classes ``j1``
+and ``j2``. Three variants, each exactly defined:
+
+``pearson``
+    Pearson correlation of the scores: ``np.corrcoef(S, rowvar=False)``.
+``spearman``
+    Pearson correlation of each class column's ranks over the samples (average ranks for
+    ties): ``scipy.stats.spearmanr(S).statistic``. Coarser structure than ``pearson``.
+``sample-rank``
+    Pearson correlation of the ranks of the classes *within each sample* (values 1..m).
+    This is the variant the paper's Fig. 1c shows ("the distribution of the ranks over
+    the range [1, m]").
+
+The computation streams over blocks of samples, merging per-block means and co-moments
+(Chan, Golub & LeVeque), so memory is O(m^2 + block * m) and memory-mapped inputs are never
+loaded whole. float32 input is multiplied in float32 GEMMs on block-centred data and
+accumulated in float64.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .scores import TRANSFORMS, Scores, load_scores
+
+#: Similarity measures by name, with a one-line description each.
+METHODS = {
+    "pearson": "Pearson correlation of the score columns (Eq. 1).",
+    "spearman": "Pearson correlation of each class's ranks over the samples "
+                "(scipy.stats.spearmanr).",
+    "sample-rank": "Pearson correlation of the classes' ranks within each sample "
+                   "(1..m); the variant of the paper's Fig. 1c.",
+}
+
+#: Mean off-diagonal correlation above which raw logits look dominated by per-sample offsets.
+OFFSET_WARNING_LEVEL = 0.9
+
+#: Target size of one block of rows, in bytes (about 48 MB).
+_BLOCK_BYTES = 48 * 2**20
+
+
+class OffsetDominatedWarning(UserWarning):
+    """Raw-logit correlations look dominated by per-sample offsets."""
+
+
+class ConstantClassWarning(UserWarning):
+    """Some classes never scored differently, so they have no correlation."""
+
+
+@dataclass(frozen=True, eq=False)
+class Similarity:
+    """A class-similarity matrix and how it was made.
+
+    Attributes
+    ----------
+    matrix : ndarray (m, m)
+        Symmetric, diagonal 1, values in [-1, 1]; rows/columns of constant classes are 0
+        off the diagonal (see ``constant_classes``).
+    classes : tuple of str
+    method : str
+        One of :data:`METHODS`.
+    kind, transform : str
+        The score kind and the per-sample transform applied before correlating.
+    clip_negative : bool
+        Whether negative correlations were set to 0.
+    n_samples : int
+    constant_classes : tuple of str
+        Classes whose scores never varied.
+    dtype : str
+        Precision the co-moments were multiplied in.
+    source : str
+    seconds : float
+        Wall time of the computation.
+    """
+
+    matrix: np.ndarray = field(repr=False)
+    classes: tuple[str, ...]
+    method: str = "pearson"
+    kind: str = "logits"
+    transform: str = "none"
+    clip_negative: bool = False
+    n_samples: int = 0
+    constant_classes: tuple[str, ...] = ()
+    dtype: str = "float32"
+    source: str = "<array>"
+    seconds: float = 0.0
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def off_diagonal(self) -> np.ndarray:
+        """The m(m-1)/2 values above the diagonal, as float64."""
+        upper = np.triu_indices(self.n_classes, k=1)
+        return self.matrix[upper].astype(np.float64)
+
+    def provenance(self) -> dict:
+        """What was computed, as plain JSON-ready values."""
+        return {
+            "method": self.method, "kind": self.kind, "transform": self.transform,
+            "clip_negative": self.clip_negative, "n_samples": self.n_samples,
+            "n_classes": self.n_classes, "dtype": self.dtype,
+            "constant_classes": list(self.constant_classes), "source": self.source,
+        }
+
+
+def compute(
+    scores,
+    *,
+    method: str = "pearson",
+    transform: str = "none",
+    clip_negative: bool = False,
+    block_size: int | None = None,
+    out_dtype=np.float32,
+    warn: bool = True,
+) -> Similarity:
+    """Class-similarity matrix of a score matrix.
+
+    Parameters
+    ----------
+    scores : Scores, ndarray, DataFrame or path
+        Anything :func:`blocks_rx.load_scores` accepts.
+    method : {"pearson", "spearman", "sample-rank"}
+        See the module docstring; ``pearson`` is the paper's default.
+    transform : {"none", "center", "softmax", "sigmoid", "log"}
+        Per-sample conversion before correlating. ``center`` subtracts each sample's mean
+        logit, removing the per-sample offset that raw logits may carry.
+    clip_negative : bool
+        Set negative correlations to 0 (the authors' notebook does, "to sharpen the
+        blocks"). Off by default.
+    block_size : int, optional
+        Samples per streamed block; default keeps a block near 48 MB.
+    out_dtype : dtype
+        Precision of the returned matrix; float32 is what is stored and ordered.
+    warn : bool
+        Emit warnings (offset-dominated logits, constant classes).
+
+    Returns
+    -------
+    Similarity
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.normal(size=(500, 4))
+    >>> S[:, 1] += S[:, 0]
+    >>> sim = compute(S, out_dtype=np.float64)
+    >>> bool(np.allclose(sim.matrix, np.corrcoef(S, rowvar=False)))
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown similarity method {method!r}; choose one of {', '.join(METHODS)}")
+    if transform not in TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
+    started = time.perf_counter()
+    if not isinstance(scores, Scores):
+        scores = load_scores(scores)
+    block_size = block_size or max(256, _BLOCK_BYTES // (scores.n_classes * scores.dtype.itemsize))
+    convert = TRANSFORMS[transform]
+
+    if method == "spearman":
+        blocks = _column_rank_blocks(scores, convert, block_size)
+    else:
+        blocks = _row_blocks(scores, convert, block_size, rank_rows=method == "sample-rank")
+    moments = CoMoments(scores.n_classes)
+    for block in blocks:
+        moments.add(block)
+    matrix, constant = moments.correlation()
+
+    if clip_negative:
+        np.maximum(matrix, 0.0, out=matrix)
+    constant_names = tuple(scores.classes[j] for j in np.flatnonzero(constant))
+    result = Similarity(
+        matrix=matrix.astype(out_dtype, copy=False), classes=scores.classes, method=method,
+        kind=scores.kind, transform=transform, clip_negative=clip_negative,
+        n_samples=scores.n_samples, constant_classes=constant_names, dtype=scores.dtype.name,
+        source=scores.source, seconds=time.perf_counter() - started,
+    )
+    if warn:
+        _warn_about(result)
+    return result
+
+
+def _row_blocks(scores: Scores, convert, block_size: int, rank_rows: bool):
+    if rank_rows:
+        from scipy.stats import rankdata
+    for _, block in scores.iter_chunks(block_size):
+        if convert is not None:
+            block = convert(block)
+        if rank_rows:
+            block = rankdata(block, axis=1).astype(block.dtype, copy=False)
+        yield block
+
+
+def _column_rank_blocks(scores: Scores, convert, block_size: int):
+    """Spearman needs each column's ranks over *all* samples: rank first, then stream.
+
+    This holds one n x m rank matrix in memory (in the scores' precision).
+    """
+    from scipy.stats import rankdata
+
+    values = np.empty((scores.n_samples, scores.n_classes), dtype=scores.dtype)
+    for start, block in scores.iter_chunks(block_size):
+        values[start : start + block.shape[0]] = block if convert is None else convert(block)
+    # float32 holds ranks (multiples of 0.5) exactly up to 2**23.
+    rank_dtype = scores.dtype if scores.n_samples < 2**23 else np.float64
+    ranks = rankdata(values, axis=0).astype(rank_dtype, copy=False)
+    del values
+    for start in range(0, scores.n_samples, block_size):
+        yield ranks[start : start + block_size]
+
+
+class CoMoments:
+    """Running column means and centred co-moment matrix over blocks of rows.
+
+    Blocks are merged with the pairwise update of Chan, Golub & LeVeque (1979), so the
+    result does not depend on how the rows were split, and large common offsets (all
+    logits near +50, say) cost no precision: each block is centred on its own mean before
+    the (float32 or float64) GEMM, and the merge runs in float64.
+
+    Examples
+    --------
+    >>> x = np.arange(12.0).reshape(6, 2) ** 2
+    >>> acc = CoMoments(2)
+    >>> acc.add(x[:4]); acc.add(x[4:])
+    >>> bool(np.allclose(acc.comoment / (acc.count - 1), np.cov(x, rowvar=False)))
+    True
+    """
+
+    def __init__(self, n_columns: int):
+        self.count = 0
+        self.mean = np.zeros(n_columns)
+        self.comoment = np.zeros((n_columns, n_columns))
+
+    def add(self, block: np.ndarray) -> None:
+        rows = block.shape[0]
+        if rows == 0:
+            return
+        # Centre on the block mean rounded to the block's precision: the subtraction is then
+        # nearly exact, and the float64 column sums of the centred block correct the rest.
+        shift = block.mean(axis=0, dtype=np.float64).astype(block.dtype)
+        centred = block - shift
+        sums = centred.sum(axis=0, dtype=np.float64)
+        gram = centred.T @ centred
+        del centred
+        total = self.count + rows
+        delta = shift + sums / rows - self.mean  # block mean minus running mean
+        self.comoment += gram  # cast to float64 piecewise, no full-size temporary
+        del gram
+        _add_outer(self.comoment, -sums, sums / rows)
+        _add_outer(self.comoment, delta, delta * (self.count * rows / total))
+        self.mean += delta * (rows / total)
+        self.count = total
+
+    def correlation(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (correlation matrix, mask of zero-variance columns).
+
+        The matrix is exactly symmetric, has a unit diagonal, is clipped to [-1, 1], and
+        holds 0 where a zero-variance column meets any other column.
+        """
+        if self.count < 2:
+            raise ValueError("correlation needs at least 2 samples")
+        variance = np.diag(self.comoment).copy()
+        constant = variance <= 0.0
+        scale = np.zeros_like(variance)
+        scale[~constant] = 1.0 / np.sqrt(variance[~constant])
+        corr = self.comoment  # normalised in place: the accumulator is spent afterwards
+        corr *= scale[:, None]
+        corr *= scale[None, :]
+        # Exact symmetry (R's as.dist() reads the lower triangle): mirror the upper one.
+        lower = np.tri(corr.shape[0], k=-1, dtype=bool)
+        np.copyto(corr, corr.T.copy(), where=lower)
+        np.clip(corr, -1.0, 1.0, out=corr)
+        np.fill_diagonal(corr, 1.0)
+        self.comoment = None
+        return corr, constant
+
+
+def _add_outer(target: np.ndarray, a: np.ndarray, b: np.ndarray, rows: int = 256) -> None:
+    """``target += outer(a, b)`` in slabs of rows, without an m x m temporary."""
+    for start in range(0, target.shape[0], rows):
+        target[start : start + rows] += a[start : start + rows, None] * b[None, :]
+
+
+def _warn_about(sim: Similarity) -> None:
+    if sim.constant_classes:
+        names = ", ".join(repr(c) for c in sim.constant_classes[:10])
+        more = f" and {len(sim.constant_classes) - 10} more" if len(sim.constant_classes) > 10 else ""
+        warnings.warn(
+            f"{len(sim.constant_classes)} class(es) scored the same on every sample and have no "
+            f"correlation: {names}{more}. Their rows are set to 0; drop them or use more samples.",
+            ConstantClassWarning, stacklevel=3)
+    if sim.kind == "logits" and sim.transform == "none" and sim.method == "pearson":
+        mean_r = float(np.mean(sim.off_diagonal()))
+        if mean_r > OFFSET_WARNING_LEVEL:
+            warnings.warn(
+                f"mean off-diagonal correlation is {mean_r:.3f}: raw logits look dominated by "
+                "per-sample offsets (softmax ignores them). Centre each sample's logits with "
+                "transform='center' (CLI: --center) to see the class structure.",
+                OffsetDominatedWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def describe(values) -> dict:
+    """Distribution statistics of a set of values (the paper's Fig. 1 check).
+
+    A near-normal spread of off-diagonal similarities lets both small and large groups
+    emerge; strong skew means only a few tight clusters will show.
+
+    >>> stats = describe([1.0, 2.0, 3.0, 4.0])
+    >>> stats["mean"], stats["skewness"]
+    (2.5, 0.0)
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=np.float64).ravel()
+    q = np.quantile(x, [0.01, 0.25, 0.5, 0.75, 0.99])
+    return {
+        "count": int(x.size),
+        "mean": float(x.mean()),
+        "std": float(x.std()),
+        "min": float(x.min()),
+        "max": float(x.max()),
+        "q01": float(q[0]), "q25": float(q[1]), "median": float(q[2]),
+        "q75": float(q[3]), "q99": float(q[4]),
+        "skewness": _finite_or_none(stats.skew(x)),
+        "kurtosis": _finite_or_none(stats.kurtosis(x)),
+    }
+
+
+def _finite_or_none(value):
+    value = float(value)
+    return round(value, 12) if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- label matrices
+
+
+def confusion_matrix(labels, predicted, n_classes: int) -> np.ndarray:
+    """Counts ``C[true, predicted]`` for single-label data.
+
+    >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2)
+    array([[1, 0],
+           [1, 1]])
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    predicted = np.asarray(predicted, dtype=np.int64)
+    flat = np.bincount(labels * n_classes + predicted, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes)
+
+
+def cooccurrence_matrix(multi_hot) -> np.ndarray:
+    """Label co-occurrence counts ``K[j1, j2]`` of a 0/1 multi-label matrix (n, m).
+
+    >>> cooccurrence_matrix([[1, 1, 0], [1, 0, 0]])
+    array([[2, 1, 0],
+           [1, 1, 0],
+           [0, 0, 0]])
+    """
+    y = np.asarray(multi_hot, dtype=np.int64)
+    return y.T @ y
+
+
+def predictions(scores: Scores, block_size: int = 65536) -> np.ndarray:
+    """Top-1 predicted class of every sample, streamed over the scores."""
+    return np.concatenate([block.argmax(axis=1) for _, block in scores.iter_chunks(block_size)])
