@@ -78,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "model (both ship inside their packages; nothing is downloaded), then run "
                     "the analysis. The scores are cached after the first run.")
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
-    demo.add_argument("--raw", action="store_true",
-                      help="keep raw langid scores (offset-dominated) instead of centring them")
+    demo.add_argument("--transform", default="standardize",
+                      choices=["none", "center", "standardize"],
+                      help="per-text transform of langid's scores (default: standardize; raw "
+                           "scores carry a per-text offset and scale that grow with length)")
     return parser
 
 
@@ -121,7 +123,7 @@ def _demo(args) -> int:
     print(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
           f"languages ({time.perf_counter() - started:.1f} s, cached after the first run)")
     scores = load_scores(data["scores"], classes=data["classes"], labels=data["labels"])
-    options = dict(transform="none" if args.raw else "center")
+    options = dict(transform=args.transform)
     return _run(scores, args.out, options, demo=True)
 
 

@@ -144,6 +144,23 @@ def center_rows(block: np.ndarray) -> np.ndarray:
     return (block - mean).astype(block.dtype, copy=False)
 
 
+def standardize_rows(block: np.ndarray) -> np.ndarray:
+    """Centre each sample's scores and divide by their spread (a per-sample z-score).
+
+    Some classifiers' logits carry a per-sample offset *and* scale (a text classifier's
+    log-probabilities grow with text length); standardizing removes both, keeping only
+    how each sample ranks the classes relative to one another. Constant rows become 0.
+
+    >>> standardize_rows(np.array([[1.0, 3.0], [5.0, 5.0]]))
+    array([[-1.,  1.],
+           [ 0.,  0.]])
+    """
+    mean = block.mean(axis=1, dtype=np.float64, keepdims=True)
+    spread = block.std(axis=1, dtype=np.float64, keepdims=True)
+    spread[spread == 0] = 1.0
+    return ((block - mean) / spread).astype(block.dtype, copy=False)
+
+
 def log_scores(block: np.ndarray) -> np.ndarray:
     """Natural log of probabilities (tiny values floored), i.e. logits up to a row constant."""
     tiny = np.finfo(block.dtype).tiny
@@ -154,6 +171,7 @@ def log_scores(block: np.ndarray) -> np.ndarray:
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
     "none": None,
     "center": center_rows,
+    "standardize": standardize_rows,
     "softmax": softmax,
     "sigmoid": sigmoid,
     "log": log_scores,
@@ -219,6 +237,9 @@ def load_scores(
 
     values = _validate_values(values, name)
     names = _class_names(classes, stored_names, values.shape, name)
+    if not isinstance(values, np.memmap):
+        # Cheap for in-memory data; memory maps are checked block by block when read.
+        _check_finite(values, 0, names, name)
     if labels is None:
         labels = stored_labels
     label_array = None if labels is None else _read_labels(labels, names, values.shape[0], name)
@@ -327,7 +348,12 @@ def _from_frame(frame, name):
     frame = frame.copy(deep=False)
     first = frame.columns[0] if len(frame.columns) else None
     if first is not None and not _is_numeric(frame[first]):
-        frame = frame.set_index(first)  # a leading text column names the samples
+        import pandas as pd
+
+        # A leading text column names the samples; one holding numbers is a score
+        # column with a bad value, reported below rather than silently dropped.
+        if not pd.to_numeric(frame[first], errors="coerce").notna().any():
+            frame = frame.set_index(first)
     for column in frame.columns:
         series = frame[column]
         if not _is_numeric(series):
@@ -373,9 +399,6 @@ def _validate_values(values, name):
         raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype}")
     elif values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)  # longdouble
-    if not isinstance(values, np.memmap):
-        # Cheap for in-memory data; memory maps are checked block by block when read.
-        _check_finite(values, 0, [f"column {j}" for j in range(m)], name)
     if m > n:
         warnings.warn(
             f"{name}: {m} classes (columns) but only {n} samples (rows). Is the matrix "
@@ -456,8 +479,10 @@ def _read_labels(labels, classes, n, name):
             out[row] = index[str(value)]
         return out
     if labels.dtype.kind == "f":
-        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
-            raise ScoresError(f"{label_name}: labels must be whole class indices")
+        bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
+        if bad.size:
+            raise ScoresError(f"{label_name}: row {bad[0]} holds {float(labels[bad[0]])!r}; "
+                              "labels must be whole class indices")
     out = labels.astype(np.int64)
     bad = np.flatnonzero((out < 0) | (out >= m))
     if bad.size:

@@ -129,9 +129,10 @@ def compute(
         Anything :func:`blocks_rx.load_scores` accepts.
     method : {"pearson", "spearman", "sample-rank"}
         See the module docstring; ``pearson`` is the paper's default.
-    transform : {"none", "center", "softmax", "sigmoid", "log"}
+    transform : {"none", "center", "standardize", "softmax", "sigmoid", "log"}
         Per-sample conversion before correlating. ``center`` subtracts each sample's mean
-        logit, removing the per-sample offset that raw logits may carry.
+        logit, removing the per-sample offset that raw logits may carry; ``standardize``
+        also divides by each sample's spread.
     clip_negative : bool
         Set negative correlations to 0 (the authors' notebook does, "to sharpen the
         blocks"). Off by default.
@@ -304,7 +305,7 @@ def _warn_about(sim: Similarity) -> None:
             warnings.warn(
                 f"mean off-diagonal correlation is {mean_r:.3f}: raw logits look dominated by "
                 "per-sample offsets (softmax ignores them). Centre each sample's logits with "
-                "transform='center' (CLI: --center) to see the class structure.",
+                "transform='center' (CLI: --center), or 'standardize' when their spread varies too, to see the class structure.",
                 OffsetDominatedWarning, stacklevel=3)
 
 

@@ -15,7 +15,7 @@ def heatmap(
     cmap: str = "RdYlBu_r",
     vmin: float | None = None,
     vmax: float | None = None,
-    max_labels: int = 80,
+    max_labels: int = 100,
     title: str | None = None,
     colorbar: bool = True,
 ):
@@ -73,7 +73,8 @@ def heatmap(
     ax.set_yticks(ticks, [names[i] for i in ticks], fontsize=fontsize)
     ax.tick_params(length=2, pad=1)
     if len(ticks) < m:
-        ax.set_xlabel(f"{m} classes in {ordering.method} order (every {ticks[1] - ticks[0]}th labelled)")
+        ax.set_xlabel(f"{m} classes in {ordering.method} order "
+                      f"(one label per {ticks[1] - ticks[0]} classes)")
     if title is None:
         title = (f"{similarity.method} similarity of {similarity.kind}"
                  + (f" ({similarity.transform})" if similarity.transform != "none" else "")

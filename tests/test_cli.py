@@ -1,0 +1,154 @@
+"""The command line end to end, from a fresh process, and the written outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blocks_rx.analysis import OUTPUT_FILES, write_outputs
+from blocks_rx import analyze, cli
+
+from conftest import R_SCRIPTS, planted_scores, requires_r
+
+BLOCKS_RX = Path(sys.executable).with_name("blocks-rx")
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([str(BLOCKS_RX), *map(str, args)], capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+@pytest.fixture
+def csv_scores(tmp_path):
+    S, groups = planted_scores(n_samples=800, groups=(4, 5, 6), seed=11)
+    names = [f"g{g}_c{j}" for j, g in enumerate(groups)]
+    path = tmp_path / "scores.csv"
+    pd.DataFrame(S, columns=names).to_csv(path, index=False)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(names[j] for j in S.argmax(axis=1)) + "\n")
+    return path, S, names, groups, labels
+
+
+def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
+    path, S, names, groups, labels = csv_scores
+    out = tmp_path / "out"
+    done = run_cli("analyze", path, "--out", out, "--labels", labels, "--cuts", "3,5")
+    assert done.returncode == 0, done.stderr
+    assert "wrote 5 files" in done.stdout and "accuracy" in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+
+    with np.load(out / "similarity.npz") as npz:
+        matrix, order, classes = npz["matrix"], npz["order"], list(npz["classes"])
+        linkage = npz["linkage"]
+        assert matrix.dtype == np.float32 and matrix.shape == (15, 15)
+        assert classes == names
+        np.testing.assert_allclose(matrix, np.corrcoef(S.astype(np.float64), rowvar=False), atol=1e-5)
+        assert sorted(order) == list(range(15)) and linkage.shape == (14, 4)
+        assert npz["confusion"].trace() == 800  # labels were the argmax: all correct
+
+    table = pd.read_csv(out / "order.csv")
+    assert list(table.columns) == ["position", "index", "class", "cluster_k3", "cluster_k5"]
+    assert table["class"].tolist() == [names[j] for j in order]
+    # the planted groups are the 3-cut
+    planted = [int(c.split("_")[0][1:]) for c in table["class"]]
+    assert len(set(zip(planted, table["cluster_k3"]))) == 3
+
+    report = json.loads((out / "report.json").read_text())
+    assert report["similarity"]["method"] == "pearson"
+    assert report["ordering"] == {**report["ordering"], "linkage": "complete", "distance": "1-r",
+                                  "backend": "python"}
+    assert report["input"]["n_samples"] == 800 and report["confusion"]["accuracy"] == 1.0
+    assert {"similarity", "ordering", "draw"} <= set(report["timings_s"])
+    assert report["summary"]["off_diagonal_similarity"]["count"] == 15 * 14 // 2
+    assert report["versions"]["numpy"] == np.__version__
+
+
+def test_options_reach_the_computation(tmp_path, csv_scores):
+    path, S, *_ = csv_scores
+    out = tmp_path / "out"
+    assert cli.main(["analyze", str(path), "--out", str(out), "--method", "spearman",
+                     "--linkage", "average", "--distance", "1-|r|", "--clip-negative"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["similarity"]["method"] == "spearman" and report["similarity"]["clip_negative"]
+    assert report["ordering"]["linkage"] == "average" and report["ordering"]["distance"] == "1-|r|"
+    from scipy.stats import spearmanr
+
+    with np.load(out / "similarity.npz") as npz:
+        np.testing.assert_allclose(npz["matrix"], np.maximum(spearmanr(S).statistic, 0), atol=1e-5)
+
+
+@requires_r
+def test_r_hclust_on_the_stored_matrix_gives_the_stored_order(tmp_path, csv_scores):
+    path, *_ = csv_scores
+    out = tmp_path / "out"
+    assert cli.main(["analyze", str(path), "--out", str(out), "--center"]) == 0
+    with np.load(out / "similarity.npz") as npz:
+        matrix, order = npz["matrix"], npz["order"]
+    matrix.astype("<f8").tofile(tmp_path / "m.bin")
+    subprocess.run(["Rscript", str(R_SCRIPTS / "reference_order.R"), str(tmp_path / "m.bin"),
+                    str(len(matrix)), "1-r", "complete", str(tmp_path / "r.csv")], check=True)
+    assert np.array_equal(pd.read_csv(tmp_path / "r.csv")["order"].to_numpy() - 1, order)
+
+
+def test_a_failed_run_leaves_no_half_written_files(tmp_path, monkeypatch, csv_scores):
+    path, *_ = csv_scores
+    out = tmp_path / "out"
+    result = analyze(str(path))
+    import blocks_rx.analysis as analysis
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while drawing")
+
+    monkeypatch.setattr(analysis, "_write_figures", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_outputs(result, out)
+    assert list(out.iterdir()) == []  # neither outputs nor the staging folder
+
+
+def test_bad_input_exits_2_with_a_named_problem(tmp_path):
+    bad = tmp_path / "bad.npy"
+    S = np.ones((10, 4), dtype=np.float32)
+    S[6, 2] = np.nan
+    np.save(bad, S)
+    done = run_cli("analyze", bad, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "row 6, column 2" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "similarity.npz").exists()
+
+
+def test_offset_dominated_logits_print_a_hint(tmp_path):
+    S, _ = planted_scores(n_samples=1000, seed=3)
+    S += np.random.default_rng(3).normal(scale=30, size=(1000, 1)).astype(np.float32)
+    np.save(tmp_path / "s.npy", S)
+    done = run_cli("analyze", tmp_path / "s.npy", "--out", tmp_path / "out")
+    assert done.returncode == 0
+    assert "--center" in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert any("per-sample offsets" in w for w in report["warnings"])
+
+
+def test_demo_runs_on_the_real_langid_data(tmp_path):
+    env = {**os.environ, "BLOCKS_RX_CACHE": str(tmp_path / "cache")}
+    done = run_cli("demo", "--out", tmp_path / "demo", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "97 languages" in done.stdout
+    report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert report["input"]["n_classes"] == 97 and report["similarity"]["transform"] == "standardize"
+    assert report["confusion"]["accuracy"] > 0.5
+    table = pd.read_csv(tmp_path / "demo" / "order.csv")
+    # Scripts form blocks: the Cyrillic languages sit together in the order.
+    cyrillic = ["(ru)", "(uk)", "(be)", "(bg)", "(mk)", "(sr)"]
+    positions = sorted(table.index[table["class"].str.endswith(tuple(cyrillic))])
+    assert len(positions) == 6 and positions[-1] - positions[0] <= 8
+
+
+def test_help_lists_the_commands():
+    done = run_cli("--help")
+    assert done.returncode == 0 and "analyze" in done.stdout and "demo" in done.stdout

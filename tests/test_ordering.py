@@ -1,0 +1,119 @@
+"""Orderings against R's hclust run as a separate Rscript process, and flat cuts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import cophenet, fcluster
+from scipy.spatial.distance import squareform
+
+from blocks_rx.ordering import DISTANCES, LINKAGES, condensed_distance, hclust, order_classes
+
+from conftest import requires_r, run_reference_orders
+
+
+def random_matrices(count=56, seed=7):
+    """Correlation matrices of many sizes, about half of them with exact ties."""
+    rng = np.random.default_rng(seed)
+    sizes = [2, 3, 2, 3] + list(rng.integers(4, 60, size=count - 4))
+    out = []
+    for i, m in enumerate(sizes):
+        x = rng.normal(size=(max(3 * m, 10), m))
+        M = np.corrcoef(x, rowvar=False)
+        if i % 2 == 1:
+            M = np.round(M, 1)  # many exactly tied distances
+            np.fill_diagonal(M, 1.0)
+        if i % 7 == 3:
+            M[:] = np.round(M * 2) / 2  # massive ties, including whole tied blocks
+            np.fill_diagonal(M, 1.0)
+        out.append(M.astype(np.float32).astype(np.float64))  # as stored, then widened
+    return out
+
+
+@requires_r
+def test_python_twin_is_identical_to_r_for_every_linkage_and_distance(tmp_path):
+    matrices = random_matrices()
+    assert len(matrices) >= 50
+    ties = sum(len(np.unique(condensed_distance(M))) < len(condensed_distance(M)) for M in matrices)
+    assert ties >= 25  # the test means something only with ties
+    cases = [(M, d, link) for M in matrices for d in DISTANCES for link in LINKAGES]
+    references = run_reference_orders(cases, tmp_path)
+    mismatches = []
+    for (M, d, link), ref in zip(cases, references):
+        ours = hclust(M, linkage=link, distance=d)
+        r_merge = ref[["merge1", "merge2"]].to_numpy()[:-1].astype(np.int64)
+        r_height = ref["height"].to_numpy()[:-1].astype(np.float64)
+        same = (np.array_equal(ours.order + 1, ref["order"].to_numpy())
+                and np.array_equal(ours.merge, r_merge)
+                and np.allclose(ours.height, r_height, rtol=0, atol=1e-12))
+        if not same:
+            mismatches.append((len(M), d, link))
+    assert not mismatches, f"{len(mismatches)} of {len(cases)} differ from R, e.g. {mismatches[:5]}"
+
+
+def test_heights_and_tree_match_scipy_without_ties():
+    rng = np.random.default_rng(3)
+    M = np.corrcoef(rng.normal(size=(80, 25)), rowvar=False)
+    for ours_name, scipy_name in [("complete", "complete"), ("average", "average"),
+                                  ("single", "single"), ("ward.D2", "ward")]:
+        ours = hclust(M, linkage=ours_name)
+        d = condensed_distance(M)
+        from scipy.cluster.hierarchy import linkage
+
+        z = linkage(d, method=scipy_name)
+        np.testing.assert_allclose(np.sort(ours.height), z[:, 2], rtol=1e-12)
+        # Same tree: identical cophenetic distances.
+        np.testing.assert_allclose(cophenet(ours.scipy_linkage()), cophenet(z), rtol=1e-12)
+
+
+def test_order_is_a_permutation_and_recovers_planted_blocks():
+    blocks = np.repeat(np.arange(4), 5)
+    M = np.where(blocks[:, None] == blocks[None, :], 0.8, 0.1)
+    np.fill_diagonal(M, 1.0)
+    perm = np.random.default_rng(0).permutation(20)
+    M = M[np.ix_(perm, perm)]
+    ordering = hclust(M)
+    assert sorted(ordering.order) == list(range(20))
+    # Each planted block is contiguous in the order.
+    ordered_blocks = blocks[perm][ordering.order]
+    assert (np.diff(ordered_blocks) != 0).sum() == 3
+
+
+def test_cut_numbers_groups_like_cutree_and_agrees_with_scipy_fcluster():
+    rng = np.random.default_rng(5)
+    M = np.corrcoef(rng.normal(size=(60, 30)), rowvar=False)
+    ordering = hclust(M)
+    for k in (1, 2, 5, 30):
+        groups = ordering.cut(k)
+        assert groups.max() == k
+        # cutree numbers groups by first appearance in the input order
+        firsts = [np.flatnonzero(groups == g)[0] for g in range(1, k + 1)]
+        assert firsts == sorted(firsts)
+        scipy_groups = fcluster(ordering.scipy_linkage(), k, criterion="maxclust")
+        # same partition up to relabelling
+        pairs = set(zip(groups, scipy_groups))
+        assert len(pairs) == k
+
+
+def test_condensed_distance_reads_the_lower_triangle_like_as_dist():
+    M = np.array([[1.0, 0.2, 0.3], [0.5, 1.0, 0.4], [0.6, 0.7, 1.0]])  # not symmetric
+    np.testing.assert_allclose(condensed_distance(M, "1-r"), 1 - np.array([0.5, 0.6, 0.7]))
+    sym = (M + M.T) / 2
+    np.testing.assert_allclose(squareform(condensed_distance(sym, "euclidean")),
+                               np.sqrt(((sym[:, None, :] - sym[None, :, :]) ** 2).sum(-1)))
+    np.testing.assert_allclose(condensed_distance(sym, "sqrt(2(1-r))"),
+                               np.sqrt(2 * (1 - squareform(sym, checks=False))))
+
+
+def test_bad_arguments_are_named():
+    M = np.eye(3)
+    with pytest.raises(ValueError, match="unknown linkage 'ward'"):
+        hclust(M, linkage="ward")
+    with pytest.raises(ValueError, match="unknown distance"):
+        hclust(M, distance="cosine")
+    with pytest.raises(ValueError, match="non-finite"):
+        hclust(np.full((3, 3), np.nan))
+    with pytest.raises(ValueError, match="unknown ordering method"):
+        order_classes(M, "tsp")
+    with pytest.raises(ValueError, match="k must be between 1 and 3"):
+        hclust(M).cut(4)
