@@ -30,7 +30,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--drop-constant", action="store_true",
                        help="drop classes whose scores never vary instead of zeroing them")
     group.add_argument("--block-size", type=int, default=None, metavar="ROWS",
-                       help="samples per streamed block (default: about 48 MB worth)")
+                       help="samples per streamed block (default: about 64 MB worth)")
     group = parser.add_argument_group("ordering")
     group.add_argument("--order", choices=list(ORDERS), default="hclust",
                        help="ordering method (default: hclust)")

@@ -9,6 +9,7 @@ may wrap a memory-mapped ``.npy`` so that large inputs are streamed, never loade
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -100,7 +101,7 @@ def _check_finite(block: np.ndarray, first_row: int, classes, source: str) -> No
     row, col = int(rows[0]), int(cols[0])
     raise ScoresError(
         f"{source}: {rows.size} non-finite value(s) in this block of rows; the first is "
-        f"{block[row, col]!r} at row {first_row + row}, column {col} (class {classes[col]!r}). "
+        f"{float(block[row, col])} at row {first_row + row}, column {col} (class {classes[col]!r}). "
         "Scores must be finite numbers."
     )
 
@@ -254,10 +255,7 @@ def load_scores(
 
 def _read(source, *, key, mmap):
     """Return (values, class names or None, labels or None, display name)."""
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pd = None
+    pd = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
     if pd is not None and isinstance(source, pd.DataFrame):
         return _from_frame(source, "<DataFrame>")
     if isinstance(source, np.ndarray):
@@ -276,6 +274,8 @@ def _read(source, *, key, mmap):
             return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False), None, None, str(path)
         if suffix == ".npz":
             return _from_npz(path, key)
+        if suffix in (".csv", ".tsv", ".txt", ".parquet"):
+            import pandas as pd
         if suffix in (".csv", ".tsv", ".txt"):
             sep = "\t" if suffix == ".tsv" else None
             frame = pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
@@ -456,7 +456,7 @@ def _read_labels(labels, classes, n, name):
     label_name = "labels"
     if isinstance(labels, (str, os.PathLike)):
         label_name = str(labels)
-        labels = _load_label_file(Path(labels))
+        labels = _load_label_file(Path(labels), classes)
     labels = np.asarray(labels)
     m = len(classes)
     if labels.ndim == 2:
@@ -464,7 +464,9 @@ def _read_labels(labels, classes, n, name):
             raise ScoresError(f"{label_name}: multi-label matrix has shape {labels.shape}, "
                               f"expected ({n}, {m}) to match the scores")
         if not np.isin(labels, (0, 1)).all():
-            raise ScoresError(f"{label_name}: a multi-label matrix must hold only 0 and 1")
+            row, col = (int(i[0]) for i in np.nonzero(~np.isin(labels, (0, 1))))
+            raise ScoresError(f"{label_name}: a multi-label matrix must hold only 0 and 1; row "
+                              f"{row}, column {col} (class {classes[col]!r}) holds {labels[row, col]}")
         return labels.astype(np.uint8)
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ScoresError(f"{label_name}: {labels.shape[0] if labels.ndim else 0} labels for "
@@ -491,7 +493,11 @@ def _read_labels(labels, classes, n, name):
     return out
 
 
-def _load_label_file(path: Path):
+def _load_label_file(path: Path, classes):
+    """Labels from .npy, or from a text/CSV file: one label per line, or a 0/1 table.
+
+    A first line that is neither a class index nor a class name is taken as a header.
+    """
     if not path.exists():
         raise ScoresError(f"{path}: no such label file")
     suffix = path.suffix.lower()
@@ -500,14 +506,21 @@ def _load_label_file(path: Path):
     import pandas as pd
 
     sep = "\t" if suffix == ".tsv" else ","
-    frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ScoresError(f"{path}: the label file is empty") from None
+    known = set(classes)
+    first = [str(v).strip() for v in frame.iloc[0]]
+    if not all(v.lstrip("-").isdigit() or v in known for v in first):
+        frame = frame.iloc[1:]  # a header line
     if frame.shape[1] == 1:
-        column = frame.iloc[:, 0]
-        if column.iloc[0] in ("label", "labels", "target", "class"):
-            column = column.iloc[1:]
-        values = column.to_numpy()
+        values = frame.iloc[:, 0].str.strip().to_numpy()
         try:
             return values.astype(np.int64)
         except ValueError:
             return values.astype(str)
-    return frame.to_numpy().astype(np.int64)
+    try:
+        return frame.to_numpy().astype(np.int64)
+    except ValueError:
+        raise ScoresError(f"{path}: a multi-label table must hold only 0 and 1") from None

@@ -42,8 +42,8 @@ METHODS = {
 #: Mean off-diagonal correlation above which raw logits look dominated by per-sample offsets.
 OFFSET_WARNING_LEVEL = 0.9
 
-#: Target size of one block of rows, in bytes (about 48 MB).
-_BLOCK_BYTES = 48 * 2**20
+#: Target size of one block of rows, in bytes.
+_BLOCK_BYTES = 64 * 2**20
 
 
 class OffsetDominatedWarning(UserWarning):
@@ -137,7 +137,7 @@ def compute(
         Set negative correlations to 0 (the authors' notebook does, "to sharpen the
         blocks"). Off by default.
     block_size : int, optional
-        Samples per streamed block; default keeps a block near 48 MB.
+        Samples per streamed block; default keeps a block near 64 MB.
     out_dtype : dtype
         Precision of the returned matrix; float32 is what is stored and ordered.
     warn : bool
@@ -164,7 +164,10 @@ def compute(
     started = time.perf_counter()
     if not isinstance(scores, Scores):
         scores = load_scores(scores)
-    block_size = block_size or max(256, _BLOCK_BYTES // (scores.n_classes * scores.dtype.itemsize))
+    if block_size is None:  # near _BLOCK_BYTES, and equal blocks (a small last one is slow)
+        target = max(256, _BLOCK_BYTES // (scores.n_classes * scores.dtype.itemsize))
+        n_blocks = -(-scores.n_samples // target)
+        block_size = -(-scores.n_samples // n_blocks)
     convert = TRANSFORMS[transform]
 
     if method == "spearman":
@@ -220,60 +223,92 @@ def _column_rank_blocks(scores: Scores, convert, block_size: int):
 
 
 class CoMoments:
-    """Running column means and centred co-moment matrix over blocks of rows.
+    """Column means and centred co-moment matrix, accumulated over blocks of rows.
 
-    Blocks are merged with the pairwise update of Chan, Golub & LeVeque (1979), so the
-    result does not depend on how the rows were split, and large common offsets (all
-    logits near +50, say) cost no precision: each block is centred on its own mean before
-    the (float32 or float64) GEMM, and the merge runs in float64.
+    Each block is centred near its own mean before its (float32 or float64) GEMM, so large
+    common offsets (all logits near +50, say) cost no precision; the blocks' Gram matrices
+    are summed in float64 about their own shifts, and the shifts are reconciled exactly at
+    the end with one small rank-2k update (the parallel-moments identity of Chan, Golub &
+    LeVeque), so the result does not depend on how the rows were split.
 
     Examples
     --------
     >>> x = np.arange(12.0).reshape(6, 2) ** 2
     >>> acc = CoMoments(2)
     >>> acc.add(x[:4]); acc.add(x[4:])
-    >>> bool(np.allclose(acc.comoment / (acc.count - 1), np.cov(x, rowvar=False)))
+    >>> mean, comoment = acc.result()
+    >>> bool(np.allclose(comoment / 5, np.cov(x, rowvar=False)))
     True
     """
 
+    #: Rows used to estimate a block's centre; the exact mean is corrected for in float64.
+    SHIFT_ROWS = 256
+
     def __init__(self, n_columns: int):
         self.count = 0
-        self.mean = np.zeros(n_columns)
-        self.comoment = np.zeros((n_columns, n_columns))
+        self._gram_sum = np.zeros((n_columns, n_columns))
+        self._shifts, self._sums, self._rows = [], [], []
+        self._buffers = {}  # reused between blocks: fresh large arrays cost page faults
+
+    def _buffer(self, name, shape, dtype):
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.shape[0] < shape[0]:
+            buffer = self._buffers[name] = np.empty(shape, dtype=dtype)
+        return buffer[: shape[0]]
 
     def add(self, block: np.ndarray) -> None:
-        rows = block.shape[0]
+        rows, m = block.shape
         if rows == 0:
             return
-        # Centre on the block mean rounded to the block's precision: the subtraction is then
-        # nearly exact, and the float64 column sums of the centred block correct the rest.
-        shift = block.mean(axis=0, dtype=np.float64).astype(block.dtype)
-        centred = block - shift
-        sums = centred.sum(axis=0, dtype=np.float64)
-        gram = centred.T @ centred
-        del centred
-        total = self.count + rows
-        delta = shift + sums / rows - self.mean  # block mean minus running mean
-        self.comoment += gram  # cast to float64 piecewise, no full-size temporary
-        del gram
-        _add_outer(self.comoment, -sums, sums / rows)
-        _add_outer(self.comoment, delta, delta * (self.count * rows / total))
-        self.mean += delta * (rows / total)
-        self.count = total
+        # Shift by an estimate of the block mean, rounded to the block's precision: the
+        # subtraction is then nearly exact and the float64 sums of the shifted block carry
+        # the rest, so the float32 GEMM never sees a large common offset.
+        shift = block[: self.SHIFT_ROWS].mean(axis=0, dtype=np.float64).astype(block.dtype)
+        centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
+        self._sums.append(centred.sum(axis=0, dtype=np.float64))
+        gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
+        self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
+        self._shifts.append(shift.astype(np.float64))
+        self._rows.append(rows)
+        self.count += rows
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (column means, centred co-moment matrix); the accumulator is spent.
+
+        With block shifts c_b, shifted sums s_b and n_b rows, and any reference K:
+        sum (x-K)(x-K)' = sum_b [G_b + s_b d_b' + d_b s_b' + n_b d_b d_b'], d_b = c_b - K,
+        and the co-moment about the mean mu is that minus n (mu-K)(mu-K)'.
+        """
+        if self.count == 0:
+            raise ValueError("no rows were added")
+        self._buffers.clear()
+        shifts, sums = np.array(self._shifts), np.array(self._sums)
+        rows = np.array(self._rows, dtype=np.float64)[:, None]
+        reference = shifts[0]
+        d = shifts - reference
+        mean = reference + (sums + rows * d).sum(axis=0) / self.count
+        offset = mean - reference
+        # All corrections at once: stack them as a rank-(2B + 1) product.
+        left = np.vstack([sums + 0.5 * rows * d, d, -self.count * offset[None, :]])
+        right = np.vstack([d, sums + 0.5 * rows * d, offset[None, :]])
+        comoment = self._gram_sum
+        comoment += left.T @ right
+        self._gram_sum = None
+        return mean, comoment
 
     def correlation(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return (correlation matrix, mask of zero-variance columns).
+        """Return (correlation matrix, mask of zero-variance columns); the accumulator is spent.
 
         The matrix is exactly symmetric, has a unit diagonal, is clipped to [-1, 1], and
         holds 0 where a zero-variance column meets any other column.
         """
         if self.count < 2:
             raise ValueError("correlation needs at least 2 samples")
-        variance = np.diag(self.comoment).copy()
+        _, corr = self.result()
+        variance = np.diag(corr).copy()
         constant = variance <= 0.0
         scale = np.zeros_like(variance)
         scale[~constant] = 1.0 / np.sqrt(variance[~constant])
-        corr = self.comoment  # normalised in place: the accumulator is spent afterwards
         corr *= scale[:, None]
         corr *= scale[None, :]
         # Exact symmetry (R's as.dist() reads the lower triangle): mirror the upper one.
@@ -281,14 +316,7 @@ class CoMoments:
         np.copyto(corr, corr.T.copy(), where=lower)
         np.clip(corr, -1.0, 1.0, out=corr)
         np.fill_diagonal(corr, 1.0)
-        self.comoment = None
         return corr, constant
-
-
-def _add_outer(target: np.ndarray, a: np.ndarray, b: np.ndarray, rows: int = 256) -> None:
-    """``target += outer(a, b)`` in slabs of rows, without an m x m temporary."""
-    for start in range(0, target.shape[0], rows):
-        target[start : start + rows] += a[start : start + rows, None] * b[None, :]
 
 
 def _warn_about(sim: Similarity) -> None:
