@@ -1,15 +1,21 @@
-"""Orderings of the classes: R-identical hierarchical clustering, flat cuts.
+"""Orderings of the classes: R's hclust (in R or its exact Python twin), R's seriation
+methods, a taxonomy's order; flat cuts and seriation criteria.
 
 The paper orders the similarity matrix with R's ``hclust`` (complete linkage). The Python
-backend here is a compiled port of R's own routine (``blocks_rx._rhclust``), so without R
-the ``merge``, ``height`` and ``order`` are R's exactly, ties included. The ordered matrix
-is the one that was clustered: distances are derived from the matrix exactly as stored
-(float32 values widened to float64, as R reads them).
+backend is a compiled port of R's own routine (``blocks_rx._rhclust``), so without R the
+``merge``, ``height`` and ``order`` are R's exactly, ties included; with R (``backend="r"``)
+the same numbers come from ``stats::hclust`` through rpy2. The ordered matrix is the one
+that was clustered: distances are derived from the matrix exactly as stored (float32 values
+widened to float64, as R reads them).
+
+Methods by name: :data:`METHODS` (built in) plus every ``seriation::seriate()`` method for
+``dist`` objects (``OLO``, ``GW``, ``Spectral``, ``TSP``, ``VAT``, ...), which run in R.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,11 +33,14 @@ DISTANCES = {
 #: Linkage methods of R's hclust, by R's names.
 LINKAGES = ("complete", "average", "single", "ward.D", "ward.D2", "mcquitty", "median", "centroid")
 
-#: Ordering methods available by name.
+#: Ordering methods built in; any other name is looked up among R's seriation methods.
 METHODS = {
     "hclust": "Hierarchical clustering (R's hclust); leaves in R's dendrogram order.",
+    "taxonomy": "Grouped by a class -> path taxonomy, groups in the taxonomy's own order.",
     "identity": "The input order of the classes.",
 }
+
+BACKENDS = ("auto", "r", "python")
 
 #: R's hclust refuses more objects than this.
 R_MAX_OBJECTS = 65536
@@ -64,6 +73,8 @@ class Ordering:
     height: np.ndarray | None = field(default=None, repr=False)
     backend: str = "python"
     seconds: float = 0.0
+    note: str | None = None
+    versions: dict = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -130,8 +141,13 @@ class Ordering:
         return z
 
     def provenance(self) -> dict:
-        return {"method": self.method, "linkage": self.linkage, "distance": self.distance,
-                "backend": self.backend, "seconds": round(self.seconds, 4)}
+        out = {"method": self.method, "linkage": self.linkage, "distance": self.distance,
+               "backend": self.backend, "seconds": round(self.seconds, 4)}
+        if self.note:
+            out["note"] = self.note
+        if self.versions:
+            out["versions"] = dict(self.versions)
+        return out
 
 
 def condensed_distance(matrix, distance: str = "1-r") -> np.ndarray:
@@ -168,9 +184,10 @@ def hclust(
     *,
     linkage: str = "complete",
     distance: str = "1-r",
+    backend: str = "python",
     classes=None,
 ) -> Ordering:
-    """Hierarchical clustering of the classes with R's ``hclust``, computed in Python.
+    """Hierarchical clustering of the classes, identical to R's ``hclust``.
 
     Parameters
     ----------
@@ -179,6 +196,10 @@ def hclust(
         One of :data:`LINKAGES` (R's names). The paper uses ``complete``.
     distance : str
         One of :data:`DISTANCES`; ``1-r`` is the paper's and corrplot's convention.
+    backend : {"python", "r", "auto"}
+        ``python``: the compiled port of R's routine; ``r``: ``stats::hclust`` through rpy2;
+        ``auto``: R when it can be used, else Python. Both give the same merge, height and
+        order. R refuses more than 65,536 classes; ``auto`` then uses Python and says so.
     classes : sequence of str, optional
         Names, when ``similarity`` is a bare matrix.
 
@@ -195,26 +216,159 @@ def hclust(
     >>> hclust(M).order
     array([1, 0, 2])
     """
-    from ._rhclust import R_METHODS, hcass2, hclust_fortran
-
     if linkage not in LINKAGES:
         raise ValueError(f"unknown linkage {linkage!r}; choose one of {', '.join(LINKAGES)}")
     matrix, names = _matrix_and_names(similarity, classes)
     m = matrix.shape[0]
     if m < 2:
         raise ValueError("ordering needs at least 2 classes")
+    backend, note = _resolve_backend(backend, m)
     started = time.perf_counter()
     diss = condensed_distance(matrix, distance)
-    ia, ib, crit = hclust_fortran(diss, m, R_METHODS.index(linkage) + 1, np.ones(m))
-    merge, order = hcass2(m, ia, ib)
+    versions = {}
+    if backend == "r":
+        from .r import seriation as r_seriation
+        from .r.session import session
+
+        merge, height, order = r_seriation.hclust(diss, m, linkage)
+        versions = session().versions
+    else:
+        from ._rhclust import R_METHODS, hcass2, hclust_fortran
+
+        ia, ib, crit = hclust_fortran(diss, m, R_METHODS.index(linkage) + 1, np.ones(m))
+        merge, order = hcass2(m, ia, ib)
+        height = crit[: m - 1].copy()
     return Ordering(
         order=order - 1, classes=names, method="hclust", linkage=linkage, distance=distance,
-        merge=merge, height=crit[: m - 1].copy(), backend="python",
-        seconds=time.perf_counter() - started,
+        merge=merge, height=height, backend=backend, seconds=time.perf_counter() - started,
+        note=note, versions=versions,
     )
 
 
-def identity(similarity, *, classes=None, **_ignored) -> Ordering:
+def _resolve_backend(backend: str, m: int) -> tuple[str, str | None]:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "python":
+        return "python", None
+    if m > R_MAX_OBJECTS:
+        reason = (f"R's hclust refuses more than {R_MAX_OBJECTS:,} objects ({m:,} classes); "
+                  "the Python twin gives R's result without that limit")
+        if backend == "r":
+            raise ValueError(reason)
+        warnings.warn(reason, stacklevel=3)
+        return "python", reason
+    from .r.session import RUnavailable, session
+
+    try:
+        session()
+    except RUnavailable as exc:
+        if backend == "r":
+            raise
+        return "python", f"R not used: {str(exc).split('. ')[0]}"
+    return "r", None
+
+
+def seriate(
+    similarity,
+    method: str,
+    *,
+    distance: str = "1-r",
+    control: dict | None = None,
+    seed: int = 0,
+    classes=None,
+) -> Ordering:
+    """Order the classes with any ``seriation::seriate()`` method for ``dist`` objects (in R).
+
+    Parameters
+    ----------
+    similarity : Similarity or ndarray (m, m)
+    method : str
+        A name from ``blocks_rx.r.seriation.seriation_methods("dist")``: ``OLO``, ``GW``,
+        ``Spectral``, ``TSP``, ``VAT``, ``ARSA``, ``QAP_2SUM``, ... Slow ones (OLO is
+        O(m^3)) warn with an estimate before running on many classes.
+    distance : str
+        One of :data:`DISTANCES`.
+    control : dict, optional
+        The method's control parameters, passed to R as they are.
+    seed : int
+        ``set.seed(seed)`` runs first, so stochastic methods are reproducible.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from blocks_rx import r
+    >>> M = np.array([[1, .1, .8], [.1, 1, .2], [.8, .2, 1]])
+    >>> sorted(seriate(M, "OLO").order.tolist()) if r.available() else [0, 1, 2]
+    [0, 1, 2]
+    """
+    from .r import seriation as r_seriation
+    from .r.session import session
+
+    matrix, names = _matrix_and_names(similarity, classes)
+    started = time.perf_counter()
+    result = r_seriation.seriate(condensed_distance(matrix, distance), len(names), method,
+                                 control=control, seed=seed)
+    return Ordering(
+        order=result["order"] - 1, classes=names, method=method,
+        linkage=None, distance=distance, merge=result.get("merge"), height=result.get("height"),
+        backend="r", seconds=time.perf_counter() - started,
+        note=None if not control else f"control={control}", versions=session().versions,
+    )
+
+
+def taxonomy_order(similarity, taxonomy, *, classes=None, separator: str = "/") -> Ordering:
+    """Group the classes by a taxonomy: a class -> path mapping (``"indoor/shopping"``).
+
+    Groups appear in the order their first class appears in the taxonomy (its own order),
+    at every level; classes within a leaf group keep the taxonomy's order. Classes missing
+    from the taxonomy are an error naming them.
+
+    >>> import numpy as np
+    >>> tax = {"b": "animal/bird", "x": "thing", "a": "animal/dog", "c": "animal/bird"}
+    >>> taxonomy_order(np.eye(4), tax, classes=["a", "b", "c", "x"]).ordered_classes
+    ['b', 'c', 'a', 'x']
+    """
+    matrix, names = _matrix_and_names(similarity, classes)
+    paths = read_taxonomy(taxonomy)
+    missing = [c for c in names if c not in paths]
+    if missing:
+        raise ValueError(f"{len(missing)} class(es) missing from the taxonomy: "
+                         + ", ".join(repr(c) for c in missing[:10]))
+    rank: dict[tuple, int] = {}
+    for cls, path in paths.items():  # first appearance of every prefix, in taxonomy order
+        parts = tuple(p for p in path.split(separator) if p)
+        for depth in range(1, len(parts) + 1):
+            rank.setdefault(parts[:depth], len(rank))
+    position = {cls: i for i, cls in enumerate(paths)}
+
+    def key(j):
+        parts = tuple(p for p in paths[names[j]].split(separator) if p)
+        return [rank[parts[:d]] for d in range(1, len(parts) + 1)], position[names[j]]
+
+    order = np.array(sorted(range(len(names)), key=key), dtype=np.int64)
+    return Ordering(order=order, classes=names, method="taxonomy", linkage=None, distance=None)
+
+
+def read_taxonomy(taxonomy) -> dict[str, str]:
+    """A class -> path dict from a mapping, or a CSV/TSV file with columns ``class, path``."""
+    if isinstance(taxonomy, dict):
+        return {str(k): str(v) for k, v in taxonomy.items()}
+    import pandas as pd
+
+    path = str(taxonomy)
+    try:
+        table = pd.read_csv(path, sep="\t" if path.endswith(".tsv") else ",", dtype=str)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such taxonomy file") from None
+    if table.shape[1] < 2:
+        raise ValueError(f"{path}: a taxonomy file needs two columns, class and path")
+    duplicated = table.iloc[:, 0][table.iloc[:, 0].duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"{path}: classes listed twice: {', '.join(map(repr, duplicated[:5]))}")
+    return dict(zip(table.iloc[:, 0].astype(str), table.iloc[:, 1].fillna("").astype(str)))
+
+
+def identity(similarity, *, classes=None) -> Ordering:
     """The classes in their input order (useful as a baseline)."""
     matrix, names = _matrix_and_names(similarity, classes)
     return Ordering(order=np.arange(matrix.shape[0]), classes=names, method="identity",
@@ -222,15 +376,51 @@ def identity(similarity, *, classes=None, **_ignored) -> Ordering:
 
 
 def order_classes(similarity, method: str = "hclust", **options) -> Ordering:
-    """Order the classes of a similarity matrix by a method named in :data:`METHODS`.
+    """Order the classes by name: ``hclust``, ``taxonomy``, ``identity`` or a seriation method.
+
+    Options go to :func:`hclust`, :func:`taxonomy_order` (``taxonomy=``) or :func:`seriate`.
 
     >>> import numpy as np
     >>> order_classes(np.eye(3), "identity").order
     array([0, 1, 2])
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown ordering method {method!r}; choose one of {', '.join(METHODS)}")
-    return {"hclust": hclust, "identity": identity}[method](similarity, **options)
+    if method == "hclust":
+        return hclust(similarity, **options)
+    if method == "taxonomy":
+        if options.get("taxonomy") is None:
+            raise ValueError("the taxonomy order needs a taxonomy (a class -> path table)")
+        return taxonomy_order(similarity, options["taxonomy"], classes=options.get("classes"))
+    if method == "identity":
+        return identity(similarity, classes=options.get("classes"))
+    from .r.session import RUnavailable
+
+    try:
+        return seriate(similarity, method, **{k: v for k, v in options.items()
+                                              if k in ("distance", "control", "seed", "classes")})
+    except RUnavailable as exc:
+        raise RUnavailable(f"ordering method {method!r} is not built in ({', '.join(METHODS)}); "
+                           f"R's seriation methods need R: {exc}") from None
+
+
+def criteria(similarity, ordering: Ordering, *, methods=None, distance: str | None = None) -> dict:
+    """``seriation::criterion()`` values of an ordering, to compare orderings by number.
+
+    Parameters
+    ----------
+    similarity : Similarity or ndarray
+    ordering : Ordering
+    methods : list of str, optional
+        Criterion names (``AR_events``, ``Gradient_raw``, ``Path_length``, ``Moore_stress``,
+        ...); default all that seriation offers for ``dist``.
+    distance : str, optional
+        Distance to measure on; default the ordering's own, else ``1-r``.
+    """
+    from .r import seriation as r_seriation
+
+    matrix, names = _matrix_and_names(similarity, None)
+    distance = distance or ordering.distance or "1-r"
+    return r_seriation.criterion(condensed_distance(matrix, distance), len(names),
+                                 ordering.order + 1, methods)
 
 
 def _matrix_and_names(similarity, classes):

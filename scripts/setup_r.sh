@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# Install R with the seriation package (Debian packages) and rpy2 into the venv, when possible.
+# Install R with the seriation and jsonlite packages (Debian packages) and rpy2 into the venv, when possible.
 # Idempotent: does nothing when R, seriation and rpy2 already work. Without root or sudo it
 # says so in one line and carries on: blocks-rx works without R (its hclust twin is exact).
 set -u
 PY=${1:-.venv/bin/python}
 
-have_r() { command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressMessages(library(seriation))' >/dev/null 2>&1; }
+have_r() { command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressMessages({library(seriation); library(jsonlite)})' >/dev/null 2>&1; }
 
 if ! have_r; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" = none ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: R not installed (needs root/sudo and apt-get: apt-get install r-base-core r-base-dev r-cran-seriation); blocks-rx works without it, R-backed tests are skipped."
+    echo "setup: R not installed (needs root/sudo and apt-get: apt-get install r-base-core r-base-dev r-cran-seriation r-cran-jsonlite); blocks-rx works without it, R-backed tests are skipped."
     exit 0
   fi
   echo "setup: installing R and r-cran-seriation with apt-get (once)..."
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq >/dev/null && \
-    $SUDO apt-get install -y -qq --no-install-recommends r-base-core r-base-dev r-cran-seriation >/dev/null \
+    $SUDO apt-get install -y -qq --no-install-recommends r-base-core r-base-dev r-cran-seriation r-cran-jsonlite >/dev/null \
     || { echo "setup: apt-get could not install R; blocks-rx works without it, R-backed tests are skipped."; exit 0; }
 fi
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -15,5 +16,5 @@ def test_analyze_scores_example_recovers_the_planted_groups(tmp_path):
     assert (tmp_path / "example_heatmap.png").stat().st_size > 10_000
     # The first five classes in the order are one planted fine group.
     first = done.stdout.split("order:")[1].splitlines()[0]
-    subgroups = {name.split("/")[1] for name in eval(first)[:5]}
+    subgroups = {name.split("/")[1] for name in ast.literal_eval(first)[:5]}
     assert len(subgroups) == 1

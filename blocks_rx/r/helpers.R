@@ -1,0 +1,86 @@
+# R side of the blocks-rx bridge. Loaded once per session by blocks_rx/r/session.py.
+# Every function takes and returns plain vectors, matrices and named lists, because the
+# Python side converts results with numpy2ri, which drops R attributes and classes.
+
+# A `dist` object straight from a condensed vector (R's and scipy's order), no m x m matrix.
+blocks_dist <- function(x, n, labels = NULL) {
+  d <- structure(as.double(x), Size = as.integer(n), Diag = FALSE, Upper = FALSE,
+                 method = "blocks-rx", class = "dist")
+  if (!is.null(labels)) attr(d, "Labels") <- as.character(labels)
+  d
+}
+
+blocks_hclust <- function(x, n, method) {
+  h <- stats::hclust(blocks_dist(x, n), method = method)
+  list(merge = h$merge, height = h$height, order = h$order)
+}
+
+blocks_seriate <- function(x, n, method, control, seed) {
+  set.seed(seed)
+  o <- seriation::seriate(blocks_dist(x, n), method = method, control = control)[[1]]
+  out <- list(order = seriation::get_order(o))
+  if (inherits(o, "hclust")) {
+    out$merge <- o$merge
+    out$height <- o$height
+  }
+  out
+}
+
+blocks_criterion <- function(x, n, order, methods) {
+  values <- seriation::criterion(blocks_dist(x, n), seriation::ser_permutation(as.integer(order)),
+                                 method = methods)
+  as.list(values)
+}
+
+blocks_seriation_methods <- function(kind) {
+  as.character(seriation::list_seriation_methods(kind))
+}
+
+blocks_criterion_methods <- function(kind) {
+  as.character(seriation::list_criterion_methods(kind))
+}
+
+blocks_versions <- function() {
+  seriation <- if (requireNamespace("seriation", quietly = TRUE)) {
+    as.character(utils::packageVersion("seriation"))
+  } else NA_character_
+  list(R = paste(R.version$major, R.version$minor, sep = "."), seriation = seriation)
+}
+
+# The export list (see r_scripts/read_blocks.R, which builds the same list from CSV + JSON).
+blocks_export_list <- function(matrix, classes, merge, height, order, linkage, distance,
+                               groups, memberships, provenance_json) {
+  dimnames(matrix) <- list(classes, classes)
+  out <- list(similarity = matrix, classes = classes, order = as.integer(order))
+  if (!is.null(merge)) {
+    storage.mode(merge) <- "integer"
+    out$hclust <- structure(list(merge = merge, height = as.double(height),
+                                 order = as.integer(order), labels = classes,
+                                 method = linkage, call = quote(blocks_rx()),
+                                 dist.method = distance), class = "hclust")
+  }
+  if (!is.null(groups)) {
+    names(groups) <- classes
+    out$groups <- groups
+  }
+  if (!is.null(memberships)) {
+    rownames(memberships) <- classes
+    out$memberships <- memberships
+  }
+  out$provenance <- jsonlite::fromJSON(provenance_json)
+  out
+}
+
+blocks_save_rds <- function(matrix, classes, merge, height, order, linkage, distance,
+                            groups, memberships, provenance_json, path) {
+  saveRDS(blocks_export_list(matrix, classes, merge, height, order, linkage, distance,
+                             groups, memberships, provenance_json), path)
+  invisible(TRUE)
+}
+
+blocks_assign <- function(name, matrix, classes, merge, height, order, linkage, distance,
+                          groups, memberships, provenance_json) {
+  assign(name, blocks_export_list(matrix, classes, merge, height, order, linkage, distance,
+                                  groups, memberships, provenance_json), envir = globalenv())
+  invisible(TRUE)
+}

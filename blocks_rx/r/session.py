@@ -1,0 +1,136 @@
+"""One lazily started R session, reached through rpy2 inside converter contexts only.
+
+Nothing here runs at import time. :func:`session` starts R on first use, loads
+``helpers.R`` once, and routes R's console output into Python: R warnings become
+:class:`RWarning`, R errors become :class:`RError` with R's message.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import warnings
+from pathlib import Path
+
+HELPERS = Path(__file__).with_name("helpers.R")
+
+INSTALL_HINT = (
+    "R with the seriation package and rpy2 are needed: apt-get install r-base-core r-base-dev "
+    "r-cran-seriation r-cran-jsonlite && pip install 'rpy2>=3.5.17,<3.6' (or run `make setup`)"
+)
+
+
+class RUnavailable(ImportError):
+    """R, rpy2 or a needed R package is missing or does not work with this R."""
+
+
+class RError(RuntimeError):
+    """R raised an error; the message is R's."""
+
+
+class RWarning(UserWarning):
+    """R emitted a warning."""
+
+
+class _Session:
+    def __init__(self):
+        try:
+            rpy2_version = importlib.metadata.version("rpy2")
+        except importlib.metadata.PackageNotFoundError:
+            raise RUnavailable(f"rpy2 is not installed. {INSTALL_HINT}") from None
+        try:
+            import rpy2.rinterface_lib.callbacks as callbacks
+            import rpy2.robjects as robjects
+            from rpy2.robjects import default_converter, numpy2ri
+        except Exception as exc:  # ImportError, OSError, or rpy2's own R-init errors
+            detail = str(exc)
+            if "R_getVar" in detail or "undefined symbol" in detail:
+                detail += (f" — rpy2 {rpy2_version} needs a newer R; with Debian's R 4.2 use "
+                           "pip install 'rpy2>=3.5.17,<3.6'")
+            raise RUnavailable(f"rpy2 cannot start R: {detail}. {INSTALL_HINT}") from exc
+        self.robjects = robjects
+        self.converter = default_converter + numpy2ri.converter
+        self._messages: list[str] = []
+        callbacks.consolewrite_warnerror = self._messages.append
+        callbacks.consolewrite_print = self._messages.append
+        robjects.r["source"](str(HELPERS))
+        versions = self.call("blocks_versions")
+        self.versions = {"R": str(versions["R"][0]), "rpy2": rpy2_version,
+                         "seriation": _na_to_none(versions["seriation"][0])}
+
+    def call(self, function: str, *args, **kwargs):
+        """Call an R function of helpers.R (or any R function by name), converting with numpy."""
+        from rpy2.rinterface_lib.embedded import RRuntimeError
+        from rpy2.robjects.conversion import localconverter
+
+        self._messages.clear()
+        args = [_plain(a) for a in args]
+        kwargs = {k: _plain(v) for k, v in kwargs.items()}
+        try:
+            with localconverter(self.converter):
+                return self.robjects.r[function](*args, **kwargs)
+        except RRuntimeError as exc:
+            text = "".join(self._messages).strip() or str(exc)
+            raise RError(f"R error in {function}(): {text}") from None
+        finally:
+            text = "".join(self._messages).strip()
+            if text and "Warning" in text:
+                warnings.warn(f"R: {text}", RWarning, stacklevel=3)
+            self._messages.clear()
+
+
+def _plain(value):
+    """numpy scalars and Python sequences of str, as rpy2's numpy converter expects them."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return np.array(value, dtype=str)
+    return value
+
+
+def _na_to_none(value):
+    value = str(value)
+    return None if value in ("NA", "NA_character_") else value
+
+
+@functools.lru_cache(maxsize=1)
+def session() -> _Session:
+    """The R session, started on first call.
+
+    Raises
+    ------
+    RUnavailable
+        With the commands that install what is missing.
+    """
+    return _Session()
+
+
+def available() -> bool:
+    """Whether R can be used through rpy2 here (starts R if it was not yet started)."""
+    try:
+        session()
+    except RUnavailable:
+        return False
+    return True
+
+
+def require_seriation() -> _Session:
+    r = session()
+    if r.versions["seriation"] is None:
+        raise RUnavailable(f"the R package seriation is not installed. {INSTALL_HINT}")
+    return r
+
+
+def versions(start: bool = False) -> dict:
+    """R, rpy2 and seriation versions; without ``start``, only what is known without starting R."""
+    if start or session.cache_info().currsize:
+        try:
+            return dict(session().versions)
+        except RUnavailable:
+            pass
+    try:
+        return {"rpy2": importlib.metadata.version("rpy2")}
+    except importlib.metadata.PackageNotFoundError:
+        return {}
