@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .ordering import Ordering, order_classes
+from .ordering import Ordering, criteria as ordering_criteria, order_classes
 from .scores import TRANSFORMS, Scores, load_scores
 from .similarity import Similarity, compute, confusion_matrix, describe, predictions
 
@@ -43,6 +43,7 @@ class Analysis:
     example_class: int
     example_values: np.ndarray = field(repr=False)
     confusion: np.ndarray | None = field(default=None, repr=False)
+    criteria: dict | None = None
     timings: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -66,6 +67,8 @@ class Analysis:
             "cuts": {str(k): int(v.max()) for k, v in self.cuts.items()},
             "warnings": list(self.warnings),
         }
+        if self.criteria is not None:
+            report["criteria"] = self.criteria
         if self.confusion is not None:
             total = int(self.confusion.sum())
             report["confusion"] = {"samples": total,
@@ -82,6 +85,11 @@ def analyze(
     order: str = "hclust",
     linkage: str = "complete",
     distance: str = "1-r",
+    backend: str = "auto",
+    taxonomy=None,
+    control: dict | None = None,
+    seed: int = 0,
+    criteria: bool = False,
     cuts=DEFAULT_CUTS,
     drop_constant: bool = False,
     block_size: int | None = None,
@@ -89,8 +97,10 @@ def analyze(
     """Compute the ordered class-similarity matrix of a score matrix.
 
     Parameters mirror :func:`blocks_rx.similarity.compute` and
-    :func:`blocks_rx.ordering.order_classes`; ``drop_constant`` removes classes whose
-    scores never vary instead of keeping them as zero rows.
+    :func:`blocks_rx.ordering.order_classes` (``order`` is ``hclust``, ``taxonomy``,
+    ``identity`` or any R seriation method; ``backend`` picks R or its Python twin for
+    hclust). ``criteria`` adds R seriation's criterion values of the order to the report;
+    ``drop_constant`` removes classes whose scores never vary instead of zeroing them.
 
     Examples
     --------
@@ -114,8 +124,16 @@ def analyze(
         if drop_constant and similarity.constant_classes:
             scores, similarity = _drop_constant(scores, similarity)
 
-        ordering = order_classes(similarity, order, linkage=linkage, distance=distance)
+        options = {"hclust": dict(linkage=linkage, distance=distance, backend=backend),
+                   "taxonomy": dict(taxonomy=taxonomy), "identity": {}}.get(
+            order, dict(distance=distance, control=control, seed=seed))
+        ordering = order_classes(similarity, order, **options)
         timings["ordering"] = ordering.seconds
+        criterion_values = None
+        if criteria:
+            started = time.perf_counter()
+            criterion_values = ordering_criteria(similarity, ordering, distance=distance)
+            timings["criteria"] = time.perf_counter() - started
         m = similarity.n_classes
         cut_levels = {k: ordering.cut(k) for k in cuts if ordering.merge is not None and k < m}
 
@@ -132,7 +150,8 @@ def analyze(
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return Analysis(
         scores=scores, similarity=similarity, ordering=ordering, cuts=cut_levels,
-        example_class=example, example_values=column, confusion=confusion, timings=timings,
+        example_class=example, example_values=column, confusion=confusion,
+        criteria=criterion_values, timings=timings,
         warnings=tuple(str(w.message) for w in caught),
     )
 
@@ -174,9 +193,11 @@ def _versions() -> dict:
     import numba
     import scipy
 
+    from .r.session import versions as r_versions
+
     return {"python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__, "numba": numba.__version__,
-            "blocks_rx": __version__}
+            "blocks_rx": __version__, **r_versions()}
 
 
 # --------------------------------------------------------------------------- writing
@@ -210,6 +231,34 @@ def write_outputs(analysis: Analysis, out_dir, *, dpi: int = 150) -> dict[str, P
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_outputs(out_dir) -> tuple[Similarity, Ordering, dict]:
+    """Read what :func:`write_outputs` wrote: (Similarity, Ordering, report dict).
+
+    >>> # sim, ordering, report = read_outputs("result/")
+    """
+    out_dir = Path(out_dir)
+    for name in ("similarity.npz", "report.json"):
+        if not (out_dir / name).exists():
+            raise FileNotFoundError(f"{out_dir}: no {name}; is this a `blocks-rx analyze` output folder?")
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    with np.load(out_dir / "similarity.npz", allow_pickle=False) as npz:
+        classes = tuple(str(c) for c in npz["classes"])
+        sim_info, order_info = report["similarity"], report["ordering"]
+        similarity = Similarity(
+            matrix=npz["matrix"], classes=classes, method=sim_info["method"],
+            kind=sim_info["kind"], transform=sim_info["transform"],
+            clip_negative=sim_info["clip_negative"], n_samples=sim_info["n_samples"],
+            constant_classes=tuple(sim_info["constant_classes"]), dtype=sim_info["dtype"],
+            source=sim_info["source"])
+        ordering = Ordering(
+            order=npz["order"], classes=classes, method=order_info["method"],
+            linkage=order_info["linkage"], distance=order_info["distance"],
+            merge=npz["merge"] if "merge" in npz.files else None,
+            height=npz["height"] if "height" in npz.files else None,
+            backend=order_info["backend"], versions=order_info.get("versions", {}))
+    return similarity, ordering, report
 
 
 def _write_npz(analysis: Analysis, path: Path) -> None:

@@ -32,8 +32,18 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--block-size", type=int, default=None, metavar="ROWS",
                        help="samples per streamed block (default: about 64 MB worth)")
     group = parser.add_argument_group("ordering")
-    group.add_argument("--order", choices=list(ORDERS), default="hclust",
-                       help="ordering method (default: hclust)")
+    group.add_argument("--order", default="hclust", metavar="METHOD",
+                       help=f"{', '.join(ORDERS)}, or any R seriation method for dist objects "
+                            "(OLO, GW, Spectral, TSP, VAT, ...; see `blocks-rx doctor`); "
+                            "default: hclust")
+    group.add_argument("--backend", choices=["auto", "r", "python"], default="auto",
+                       help="hclust in R (through rpy2) or its exact Python twin; auto: R when "
+                            "available (default)")
+    group.add_argument("--taxonomy", metavar="FILE",
+                       help="CSV with columns class,path (e.g. indoor/shopping) for --order taxonomy")
+    group.add_argument("--seed", type=int, default=0, help="seed for stochastic seriation methods")
+    group.add_argument("--criteria", action="store_true",
+                       help="add R seriation's criterion values of the order to report.json")
     group.add_argument("--linkage", choices=list(LINKAGES), default="complete",
                        help="hclust linkage, R's names (default: complete, as in the paper)")
     group.add_argument("--distance", choices=list(DISTANCES), default="1-r",
@@ -49,7 +59,9 @@ def _analysis_kwargs(args) -> dict:
         raise SystemExit(f"blocks-rx: --cuts must be comma-separated integers, got {args.cuts!r}")
     return dict(method=args.method, transform=args.transform, clip_negative=args.clip_negative,
                 order=args.order, linkage=args.linkage, distance=args.distance, cuts=cuts,
-                drop_constant=args.drop_constant, block_size=args.block_size)
+                backend=args.backend, taxonomy=args.taxonomy, seed=args.seed,
+                criteria=args.criteria, drop_constant=args.drop_constant,
+                block_size=args.block_size)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
                          default="logits", help="what the scores are (default: logits)")
     analyze.add_argument("--key", help="array name inside an .npz or .pt file")
+    analyze.add_argument("--export-r", action="store_true",
+                         help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
     _add_analysis_options(analyze)
+
+    export = commands.add_parser(
+        "export", help="export an analyze output folder for R (.rds, or CSV + JSON)",
+        description="Write the similarity matrix, a real R hclust object, the order and the "
+                    "provenance of an analyze output folder as one .rds file (needs R and rpy2) "
+                    "or as CSV + JSON that r_scripts/read_blocks.R reads into the same list.")
+    export.add_argument("result", type=Path, help="a folder written by `blocks-rx analyze`")
+    export.add_argument("--format", choices=["rds", "csv"], default="rds")
+    export.add_argument("--out", type=Path,
+                        help="target (default: RESULT/blocks.rds or RESULT/r-export/)")
+
+    commands.add_parser("doctor", help="what is installed (R, seriation, rpy2, torch, CUDA) "
+                                       "and how to fix what is missing")
 
     demo = commands.add_parser(
         "demo", help="run the analysis on the embedded langid demo (97 languages, real model)",
@@ -96,10 +123,16 @@ def main(argv=None) -> int:
             return _analyze(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "export":
+            return _export(args.result, args.format, args.out)
+        if args.command == "doctor":
+            from .doctor import report
+
+            return report()
     except ScoresError as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, ImportError, OSError) as exc:
+    except (ValueError, ImportError, OSError, RuntimeError) as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 1
     return 0  # pragma: no cover - argparse requires a command
@@ -111,7 +144,28 @@ def _analyze(args) -> int:
 
     scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
                          kind=args.kind, key=args.key)
-    return _run(scores, args.out, _analysis_kwargs(args))
+    status = _run(scores, args.out, _analysis_kwargs(args))
+    if status == 0 and args.export_r:
+        from .r.session import available
+
+        return _export(args.out, "rds" if available() else "csv", None)
+    return status
+
+
+def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
+    from .analysis import read_outputs
+    from .export import export_csv, export_rds
+
+    similarity, ordering, report = read_outputs(result_dir)
+    if fmt == "rds":
+        target = export_rds((similarity, ordering), target or result_dir / "blocks.rds",
+                            provenance=report)
+        print(f"wrote {target}; in R: x <- readRDS('{target}'); plot(x$hclust)")
+    else:
+        target = export_csv((similarity, ordering), target or result_dir / "r-export",
+                            provenance=report)
+        print(f"wrote {target}/; in R: source('r_scripts/read_blocks.R'); x <- read_blocks('{target}')")
+    return 0
 
 
 def _demo(args) -> int:

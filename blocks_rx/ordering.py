@@ -161,7 +161,7 @@ def condensed_distance(matrix, distance: str = "1-r") -> np.ndarray:
     """
     if distance not in DISTANCES:
         raise ValueError(f"unknown distance {distance!r}; choose one of {', '.join(DISTANCES)}")
-    M = np.asarray(matrix, dtype=np.float64)
+    M = np.asarray(matrix)
     if M.ndim != 2 or M.shape[0] != M.shape[1]:
         raise ValueError(f"expected a square similarity matrix, got shape {M.shape}")
     if not np.isfinite(M).all():
@@ -169,14 +169,21 @@ def condensed_distance(matrix, distance: str = "1-r") -> np.ndarray:
     if distance == "euclidean":
         from ._rhclust import euclidean_rows
 
-        return euclidean_rows(np.ascontiguousarray(M))
-    # R's lower triangle, column by column == the transpose's upper triangle, row by row.
-    r = M.T[np.triu_indices(M.shape[0], k=1)]
-    if distance == "1-r":
-        return 1 - r
+        return euclidean_rows(np.ascontiguousarray(M, dtype=np.float64))
+    # R's lower triangle, column by column: column j below the diagonal, for each j.
+    m = M.shape[0]
+    out = np.empty(m * (m - 1) // 2)
+    start = 0
+    for j in range(m - 1):
+        out[start : start + m - 1 - j] = M[j + 1 :, j]
+        start += m - 1 - j
     if distance == "1-|r|":
-        return 1 - np.abs(r)
-    return np.sqrt(2 * (1 - r))
+        np.abs(out, out=out)
+    np.subtract(1.0, out, out=out)
+    if distance == "sqrt(2(1-r))":
+        out *= 2.0
+        np.sqrt(out, out=out)
+    return out
 
 
 def hclust(

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from blocks_rx.analysis import OUTPUT_FILES, write_outputs
-from blocks_rx import analyze, cli
+from blocks_rx import analyze, cli, r
 
 from conftest import R_SCRIPTS, planted_scores, requires_r
 
@@ -62,8 +62,9 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
 
     report = json.loads((out / "report.json").read_text())
     assert report["similarity"]["method"] == "pearson"
+    expected_backend = "r" if r.available() else "python"  # --backend auto prefers R
     assert report["ordering"] == {**report["ordering"], "linkage": "complete", "distance": "1-r",
-                                  "backend": "python"}
+                                  "backend": expected_backend}
     assert report["input"]["n_samples"] == 800 and report["confusion"]["accuracy"] == 1.0
     assert {"similarity", "ordering", "draw"} <= set(report["timings_s"])
     assert report["summary"]["off_diagonal_similarity"]["count"] == 15 * 14 // 2
@@ -152,3 +153,39 @@ def test_demo_runs_on_the_real_langid_data(tmp_path):
 def test_help_lists_the_commands():
     done = run_cli("--help")
     assert done.returncode == 0 and "analyze" in done.stdout and "demo" in done.stdout
+
+
+@pytest.mark.skipif(not r.available(), reason="R with rpy2 is not available")
+def test_seriation_order_with_criteria_and_r_versions_in_the_report(tmp_path, csv_scores):
+    path, *_ = csv_scores
+    out = tmp_path / "out"
+    assert cli.main(["analyze", str(path), "--out", str(out), "--order", "OLO_complete",
+                     "--criteria"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["ordering"]["method"] == "OLO_complete" and report["ordering"]["backend"] == "r"
+    assert report["ordering"]["versions"]["seriation"]
+    assert {"AR_events", "Gradient_raw", "Path_length", "Moore_stress"} <= set(report["criteria"])
+    assert report["versions"]["R"].startswith("4.")
+
+
+def test_taxonomy_order_from_the_cli(tmp_path, csv_scores):
+    path, S, names, groups, _ = csv_scores
+    taxonomy = tmp_path / "taxonomy.csv"
+    # groups in reverse, to see that the taxonomy's own order is used
+    rows = sorted(zip(names, groups), key=lambda item: -item[1])
+    taxonomy.write_text("class,path\n" + "".join(f"{c},top{g}/{c}\n" for c, g in rows))
+    out = tmp_path / "out"
+    assert cli.main(["analyze", str(path), "--out", str(out), "--order", "taxonomy",
+                     "--taxonomy", str(taxonomy), "--backend", "python"]) == 0
+    table = pd.read_csv(out / "order.csv")
+    assert table["class"].tolist() == [c for c, _ in rows]
+    assert "cluster_k2" not in table.columns  # a taxonomy order has no tree to cut
+
+
+def test_doctor_reports_every_piece_with_a_fix():
+    done = run_cli("doctor")
+    assert "numpy" in done.stdout and "rpy2" in done.stdout and "R package seriation" in done.stdout
+    for line in done.stdout.splitlines():
+        if line.startswith("--"):
+            following = done.stdout.split(line, 1)[1].splitlines()[1]
+            assert "fix:" in following

@@ -50,6 +50,8 @@ blocks_versions <- function() {
 # The export list (see r_scripts/read_blocks.R, which builds the same list from CSV + JSON).
 blocks_export_list <- function(matrix, classes, merge, height, order, linkage, distance,
                                groups, memberships, provenance_json) {
+  # numpy2ri gives 1-d arrays a dim attribute; plain vectors are what R users expect.
+  classes <- as.character(classes)
   dimnames(matrix) <- list(classes, classes)
   out <- list(similarity = matrix, classes = classes, order = as.integer(order))
   if (!is.null(merge)) {
@@ -60,6 +62,7 @@ blocks_export_list <- function(matrix, classes, merge, height, order, linkage, d
                                  dist.method = distance), class = "hclust")
   }
   if (!is.null(groups)) {
+    groups <- as.integer(groups)
     names(groups) <- classes
     out$groups <- groups
   }

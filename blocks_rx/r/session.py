@@ -83,6 +83,10 @@ def _plain(value):
     """numpy scalars and Python sequences of str, as rpy2's numpy converter expects them."""
     import numpy as np
 
+    if value is None:
+        import rpy2.robjects as robjects
+
+        return robjects.NULL
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
