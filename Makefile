@@ -1,14 +1,14 @@
 # Quick start: `make demo` (set-up, then the langid demo) and `make test` (set-up, then the suite).
-# Set-up is idempotent: a venv with the package and its extras, and R + seriation via apt-get.
+# Set-up is idempotent: a venv with the package and its extras; R + seriation and fonts via apt-get.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.blocks-rx-installed
 
-.PHONY: setup r demo test bench clean
+.PHONY: setup system demo test bench figures clean
 
-setup: $(STAMP) r
+setup: $(STAMP) system
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 	$(PY) -c 'import blocks_rx, langid, babel, pytest'
 	touch $@
 
-r: $(STAMP)
-	@bash scripts/setup_r.sh $(PY)
+system: $(STAMP)
+	@bash scripts/setup_system.sh $(PY)
 
 demo: setup
 	$(VENV)/bin/blocks-rx demo --out demo-output
@@ -28,6 +28,10 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/similarity.py
+	$(PY) benchmarks/order.py
+
+figures: setup
+	$(VENV)/bin/blocks-rx figures --out figures-output
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output figures-output .pytest_cache

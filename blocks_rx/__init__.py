@@ -16,7 +16,8 @@ Importing this package starts no R, imports neither torch nor matplotlib.pyplot.
 
 __version__ = "0.1.0"
 
-from .analysis import Analysis, analyze, write_outputs
+from .analysis import Analysis, analyze, read_outputs, write_outputs
+from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
 from .scores import Scores, ScoresError, load_scores
 from .similarity import Similarity
@@ -24,5 +25,6 @@ from .similarity import compute as compute_similarity
 
 __all__ = [
     "Analysis", "Ordering", "Scores", "ScoresError", "Similarity",
-    "analyze", "compute_similarity", "hclust", "load_scores", "order_classes", "write_outputs",
+    "analyze", "compute_similarity", "export_csv", "export_rds", "hclust", "load_scores",
+    "order_classes", "read_outputs", "to_r", "write_outputs",
 ]

@@ -375,6 +375,109 @@ def read_taxonomy(taxonomy) -> dict[str, str]:
     return dict(zip(table.iloc[:, 0].astype(str), table.iloc[:, 1].fillna("").astype(str)))
 
 
+def taxonomy_levels(ordering: Ordering, taxonomy, *, separator: str = "/", depth: int | None = None):
+    """Runs of equal taxonomy terms along the order, per level: the bands of Fig. 2b.
+
+    Returns a list (top level first) of lists of ``(start, end, term)``, ``end`` exclusive.
+
+    >>> import numpy as np
+    >>> tax = {"a": "x/p", "b": "x/q", "c": "y/r"}
+    >>> taxonomy_levels(identity(np.eye(3), classes="abc"), tax)
+    [[(0, 2, 'x'), (2, 3, 'y')], [(0, 1, 'p'), (1, 2, 'q'), (2, 3, 'r')]]
+    """
+    paths = read_taxonomy(taxonomy)
+    parts = [[p for p in paths.get(c, "").split(separator) if p] for c in ordering.ordered_classes]
+    deepest = max(len(p) for p in parts)
+    levels = []
+    for level in range(min(depth or deepest, deepest)):
+        terms = [p[level] if len(p) > level else "" for p in parts]
+        runs, start = [], 0
+        for position in range(1, len(terms) + 1):
+            if position == len(terms) or terms[position] != terms[start]:
+                runs.append((start, position, terms[start]))
+                start = position
+        levels.append(runs)
+    return levels
+
+
+def spans(ordering: Ordering, groups, *, names=None, taxonomy=None, min_size: int = 2,
+          separator: str = "/"):
+    """Contiguous runs of one group along the order, labelled: the spans of Fig. 4b.
+
+    Parameters
+    ----------
+    ordering : Ordering
+    groups : array (m,)
+        A group per class, in input order (e.g. ``ordering.cut(6)``).
+    names : dict, optional
+        Label per group. Otherwise, with a ``taxonomy``, the deepest taxonomy term shared by
+        at least half of the span's classes (else the most frequent top-level term), and
+        without one, ``group N``.
+    min_size : int
+        Runs shorter than this are left out.
+
+    Returns
+    -------
+    list of (start, end, label)
+
+    >>> import numpy as np
+    >>> o = identity(np.eye(4), classes="abcd")
+    >>> spans(o, [1, 1, 2, 2], names={1: "first", 2: "second"})
+    [(0, 2, 'first'), (2, 4, 'second')]
+    """
+    groups = np.asarray(groups)[ordering.order]
+    paths = read_taxonomy(taxonomy) if taxonomy is not None else None
+    out, start = [], 0
+    for position in range(1, len(groups) + 1):
+        if position < len(groups) and groups[position] == groups[start]:
+            continue
+        if position - start >= min_size:
+            group = groups[start]
+            if names is not None:
+                label = str(names.get(group, names.get(int(group), f"group {group}")))
+            elif paths is not None:
+                label = _shared_term(ordering.ordered_classes[start:position], paths, separator)
+            else:
+                label = f"group {group}"
+            out.append((start, position, label))
+        start = position
+    return out
+
+
+def _shared_term(members, paths, separator):
+    from collections import Counter
+
+    parts = [[p for p in paths.get(c, "").split(separator) if p] for c in members]
+    for level in range(max(len(p) for p in parts) - 1, -1, -1):
+        counts = Counter(p[level] for p in parts if len(p) > level)
+        if counts:
+            term, count = counts.most_common(1)[0]
+            if count >= len(members) / 2:
+                return term
+    counts = Counter(p[0] for p in parts if p)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def confusion_ordering(confusion, *, classes=None, linkage: str = "complete") -> Ordering:
+    """Order classes by clustering their confusion pattern (the authors' notebook baseline).
+
+    Rows of the symmetrised confusion matrix without its diagonal (who is confused with whom,
+    either way) are correlated, and the result is ordered with R-identical hclust on ``1-r``.
+    Classes never confused with any other have no pattern and sit at correlation 0.
+    """
+    from .similarity import compute
+
+    C = np.asarray(confusion, dtype=np.float64)
+    pattern = C + C.T
+    np.fill_diagonal(pattern, 0.0)
+    names = tuple(classes) if classes is not None else tuple(f"class_{j}" for j in range(len(C)))
+    sim = compute(pattern, out_dtype=np.float64, warn=False)
+    ordering = hclust(sim.matrix, linkage=linkage, classes=names)
+    from dataclasses import replace
+
+    return replace(ordering, method="confusion-hclust")
+
+
 def identity(similarity, *, classes=None) -> Ordering:
     """The classes in their input order (useful as a baseline)."""
     matrix, names = _matrix_and_names(similarity, classes)

@@ -400,6 +400,22 @@ def cooccurrence_matrix(multi_hot) -> np.ndarray:
     return y.T @ y
 
 
+def star_classes(cooccurrence, *, share: float = 0.5, min_count: int = 3) -> np.ndarray:
+    """Classes that co-occur with very many others: the *star patterns* of the paper's Fig. 4a.
+
+    Rule: class ``j`` is a star when it co-occurs at least ``min_count`` times with at least
+    ``share`` of all other classes. Generic labels ("music", "speech") pass; ordinary labels,
+    which co-occur with their own taxonomy group, do not.
+
+    >>> K = np.array([[9, 5, 5, 5], [5, 6, 0, 0], [5, 0, 6, 4], [5, 0, 4, 6]])
+    >>> star_classes(K)
+    array([0])
+    """
+    K = np.asarray(cooccurrence)
+    partners = (K >= min_count).sum(axis=1) - (np.diag(K) >= min_count)
+    return np.flatnonzero(partners >= share * (K.shape[0] - 1))
+
+
 def predictions(scores: Scores, block_size: int = 65536) -> np.ndarray:
     """Top-1 predicted class of every sample, streamed over the scores."""
     return np.concatenate([block.argmax(axis=1) for _, block in scores.iter_chunks(block_size)])

@@ -1,4 +1,4 @@
-"""The ordered class-similarity heatmap (the paper's Fig. 2a)."""
+"""Ordered matrix heatmaps: class similarity (the paper's Fig. 2), and any class x class matrix."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def heatmap(
     max_labels: int = 100,
     title: str | None = None,
     colorbar: bool = True,
+    bands=None,
+    spans=None,
+    marks=None,
+    boundaries=None,
+    dendrogram: bool = False,
+    boxes=None,
 ):
     """Draw the similarity matrix with rows and columns in the given order.
 
@@ -37,6 +43,19 @@ def heatmap(
         Label every class when there are at most this many; otherwise an even subset.
     title : str, optional
     colorbar : bool
+    bands : list of lists of (start, end, name), optional
+        Taxonomy levels as coloured bands at the right, top level first (see
+        :func:`blocks_rx.ordering.taxonomy_levels`).
+    spans : list of (start, end, label), optional
+        Labelled group spans at the left (see :func:`blocks_rx.ordering.spans`).
+    marks : (positions, labels), optional
+        Tick marks at the right, e.g. star-pattern classes.
+    boundaries : list of int, optional
+        Draw lines across the matrix before these positions.
+    dendrogram : bool
+        Draw the ordering's tree above the matrix.
+    boxes : list of (start, end, title, lines), optional
+        Outlined diagonal blocks with text boxes listing their contents (Figs. 6, 7).
 
     Returns
     -------
@@ -54,17 +73,74 @@ def heatmap(
     """
     if tuple(ordering.classes) != tuple(similarity.classes):
         raise ValueError("the ordering and the similarity matrix are for different classes")
-    m = similarity.n_classes
-    fig, ax = new_axes(ax, figsize=_size_for(m))
-    order = np.asarray(ordering.order)
-    matrix = similarity.matrix[np.ix_(order, order)]
     if vmin is None or vmax is None:
         lo, hi = np.quantile(similarity.off_diagonal(), [0.01, 0.99])
         if hi <= lo:
             lo, hi = lo - 1e-6, hi + 1e-6
         vmin = lo if vmin is None else vmin
         vmax = hi if vmax is None else vmax
-    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax,
+    if title is None:
+        m = similarity.n_classes
+        title = (f"{similarity.method} similarity of {similarity.kind}"
+                 + (f" ({similarity.transform})" if similarity.transform != "none" else "")
+                 + f", {m} classes, {similarity.n_samples:,} samples"
+                 + (f"\n{ordering.method} order, {ordering.linkage} linkage on {ordering.distance}"
+                    if ordering.linkage else f"\n{ordering.method} order"))
+    return ordered_matrix(
+        similarity.matrix, ordering, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
+        max_labels=max_labels, title=title, colorbar="similarity (correlation)" if colorbar else None,
+        bands=bands, spans=spans, marks=marks, boundaries=boundaries, dendrogram=dendrogram,
+        boxes=boxes)
+
+
+def ordered_matrix(
+    matrix,
+    ordering,
+    *,
+    ax=None,
+    cmap: str = "viridis",
+    vmin=None,
+    vmax=None,
+    norm=None,
+    max_labels: int = 100,
+    title: str | None = None,
+    colorbar: str | None = None,
+    bands=None,
+    spans=None,
+    marks=None,
+    boundaries=None,
+    dendrogram: bool = False,
+    boxes=None,
+):
+    """Draw any class x class matrix (confusion, co-occurrence, ...) in an ordering's order.
+
+    Same annotations as :func:`heatmap`; ``norm`` takes a matplotlib norm (e.g. ``LogNorm``)
+    and ``colorbar`` is the colour bar's label (None for no bar).
+
+    >>> import numpy as np, blocks_rx
+    >>> o = blocks_rx.order_classes(np.eye(3), "identity")
+    >>> ordered_matrix(np.arange(9).reshape(3, 3), o).axes[0].images[0].get_array()[0, 1]
+    np.int64(1)
+    """
+    from ._annotate import add_bands, add_boundaries, add_boxes, add_dendrogram, add_marks, add_spans
+
+    matrix = np.asarray(matrix)
+    m = matrix.shape[0]
+    if m != ordering.n_classes:
+        raise ValueError(f"a {m}-class matrix cannot take an ordering of {ordering.n_classes} classes")
+    text_ax = None
+    if boxes and ax is None:  # a text panel at the right holds the boxes' contents
+        width, height = _size_for(m)
+        fig, ax = new_axes(None, figsize=(width + 5.0, height))
+        ax.remove()
+        ax, text_ax = fig.subplots(1, 2, width_ratios=[width, 4.0])
+    elif boxes:
+        raise ValueError("boxes need their own figure (leave ax=None)")
+    else:
+        fig, ax = new_axes(ax, figsize=_size_for(m))
+    order = np.asarray(ordering.order)
+    image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, vmin=None if norm else vmin,
+                      vmax=None if norm else vmax, norm=norm,
                       interpolation="nearest" if m <= 400 else "antialiased")
     names = ordering.ordered_classes
     ticks = label_positions(m, max_labels)
@@ -75,16 +151,35 @@ def heatmap(
     if len(ticks) < m:
         ax.set_xlabel(f"{m} classes in {ordering.method} order "
                       f"(one label per {ticks[1] - ticks[0]} classes)")
-    if title is None:
-        title = (f"{similarity.method} similarity of {similarity.kind}"
-                 + (f" ({similarity.transform})" if similarity.transform != "none" else "")
-                 + f", {m} classes, {similarity.n_samples:,} samples"
-                 + (f"\n{ordering.method} order, {ordering.linkage} linkage on {ordering.distance}"
-                    if ordering.linkage else f"\n{ordering.method} order"))
-    ax.set_title(title, fontsize=10)
+
+    side = 0.0
+    if boundaries:
+        add_boundaries(ax, boundaries)
+    if bands:
+        add_bands(ax, bands)
+        side += 0.04 * len(bands)
+    if marks:
+        add_marks(ax, *marks, offset=0.01 + side)
+        side += 0.12
+    if spans:
+        add_spans(ax, spans)
+    if boxes:
+        add_boxes(ax, boxes, text_ax)
+    if dendrogram:
+        if ordering.merge is None:
+            raise ValueError(f"a {ordering.method!r} ordering has no tree to draw")
+        add_dendrogram(ax, ordering)
+    if title:
+        ax.set_title(title, fontsize=10, pad=60 if dendrogram else 6)
     if colorbar:
-        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.01)
-        bar.set_label("similarity (correlation)")
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.01 + side)
+        bar.set_label(colorbar)
+        if norm is not None:  # plain numbers (1, 10, 100), not 10^0 mantissa notation
+            from matplotlib.ticker import FuncFormatter
+
+            plain = FuncFormatter(lambda value, _: f"{value:g}")
+            bar.ax.yaxis.set_major_formatter(plain)
+            bar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     return fig
 
 
