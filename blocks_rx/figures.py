@@ -49,7 +49,11 @@ def digits_classifier(seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     index = rng.permutation(len(digits.target))
     train, test = index[: len(index) // 2], index[len(index) // 2:]
-    model = LogisticRegression(max_iter=2000, C=0.05).fit(digits.data[train] / 16, digits.target[train])
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # a tiny fit: BLAS threads only contend (seconds on a busy machine)
+        model = LogisticRegression(max_iter=2000, C=0.05).fit(digits.data[train] / 16,
+                                                              digits.target[train])
     scores = model.decision_function(digits.data[test] / 16).astype(np.float32)
     labels = digits.target[test]
     classes = [f"digit {d}" for d in range(10)]
@@ -183,7 +187,7 @@ def fig7_examples(scores, texts, *, transform: str = "standardize", k: int = 12,
     The langid analogue of the paper's Chinese characters: three fine-grained groups are boxed
     with an example text of each of their languages, which shows the shared script.
     """
-    from .plot._common import drawable
+    from .plot import drawable
 
     sim = compute(scores, transform=transform, warn=False)
     ordering = hclust(sim)
@@ -205,9 +209,11 @@ def fig7_examples(scores, texts, *, transform: str = "standardize", k: int = 12,
             example = next((texts[i] for i in np.flatnonzero(labels == column)), None)
             if example is None:
                 example = "(no text in the demo)"
-            elif not drawable(example):
+            elif not drawable(example[:34]):
                 example = "(no installed font has this script)"
-            lines.append(f"{name}: {example[:34]}")
+            else:
+                example = example[:34]
+            lines.append(f"{name}: {example}")
         if end - start > 8:
             lines.append(f"... and {end - start - 8} more")
         boxes.append((start, end, f"({number}): mean r {tightness((start, end, '')):.2f}", lines))

@@ -411,7 +411,7 @@ def spans(ordering: Ordering, groups, *, names=None, taxonomy=None, min_size: in
         A group per class, in input order (e.g. ``ordering.cut(6)``).
     names : dict, optional
         Label per group. Otherwise, with a ``taxonomy``, the deepest taxonomy term shared by
-        at least half of the span's classes (else the most frequent top-level term), and
+        more than half of the span's classes (else the most frequent top-level term), and
         without one, ``group N``.
     min_size : int
         Runs shorter than this are left out.
@@ -452,7 +452,7 @@ def _shared_term(members, paths, separator):
         counts = Counter(p[level] for p in parts if len(p) > level)
         if counts:
             term, count = counts.most_common(1)[0]
-            if count >= len(members) / 2:
+            if count > len(members) / 2:
                 return term
     counts = Counter(p[0] for p in parts if p)
     return counts.most_common(1)[0][0] if counts else ""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
@@ -18,3 +20,32 @@ def test_analyze_scores_example_recovers_the_planted_groups(tmp_path):
     first = done.stdout.split("order:")[1].splitlines()[0]
     subgroups = {name.split("/")[1] for name in ast.literal_eval(first)[:5]}
     assert len(subgroups) == 1
+
+
+#: One script per paper figure (any examples/fig*.py), plus the notebook's two digits figures.
+FIGURE_SCRIPTS = sorted(path.name for path in (ROOT / "examples").glob("fig*.py")) + [
+    "confusion_comparison.py", "class_samples.py"]
+
+
+@pytest.fixture(scope="module")
+def langid_cache(tmp_path_factory):
+    """One langid demo cache for all scripts, never the home folder's (built once, ~3 s)."""
+    return tmp_path_factory.mktemp("langid-cache")
+
+
+@pytest.mark.parametrize("script", FIGURE_SCRIPTS)
+def test_figure_example_writes_its_png(script, tmp_path, langid_cache):
+    env = {**os.environ, "BLOCKS_RX_CACHE": str(langid_cache)}
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    png = tmp_path / script.replace(".py", ".png")
+    assert sorted(tmp_path.iterdir()) == [png]             # exactly one file: its PNG
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+    # Something is drawn: a blank canvas with only a title inks well under 1% of its pixels.
+    from matplotlib.image import imread
+
+    ink = (imread(png)[..., :3].min(axis=2) < 0.9).mean()
+    assert ink > 0.05, f"{png.name} is nearly blank ({ink:.1%} of pixels inked)"
+    assert str(png) in done.stdout                        # the script says where it wrote

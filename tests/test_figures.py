@@ -196,10 +196,10 @@ def test_spans_and_levels_on_small_inputs():
     tax = {"a": "x/p", "b": "x/p", "c": "x/q", "d": "y/r", "e": "y/r"}
     assert taxonomy_levels(o, tax) == [[(0, 3, "x"), (3, 5, "y")],
                                        [(0, 2, "p"), (2, 3, "q"), (3, 5, "r")]]
-    # the deepest term shared by at least half of the span: p (2 of 3), then r
+    # the deepest term shared by more than half of the span: p (2 of 3), then r (2 of 2)
     assert spans(o, [1, 1, 1, 2, 2], taxonomy=tax) == [(0, 3, "p"), (3, 5, "r")]
     tax = {"a": "x/p", "b": "x/q", "c": "x/s", "d": "y/r", "e": "y/t"}
-    assert spans(o, [1, 1, 1, 2, 2], taxonomy=tax) == [(0, 3, "x"), (3, 5, "r")]
+    assert spans(o, [1, 1, 1, 2, 2], taxonomy=tax) == [(0, 3, "x"), (3, 5, "y")]  # r is only half
 
 
 def test_make_all_writes_every_figure(tmp_path, langid):

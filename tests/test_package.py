@@ -10,6 +10,8 @@ import sys
 import pytest
 
 MODULES = ["blocks_rx", "blocks_rx.scores", "blocks_rx.similarity", "blocks_rx.ordering",
+           "blocks_rx.synthetic", "blocks_rx.r", "blocks_rx.r.seriation", "blocks_rx.plot._common",
+           "blocks_rx.plot._frequency", "blocks_rx.plot._samples",
            "blocks_rx.analysis", "blocks_rx.plot._heatmap", "blocks_rx.plot._distributions"]
 
 

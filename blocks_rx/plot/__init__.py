@@ -5,11 +5,12 @@ matplotlib is imported only when a function here is called; figures are standalo
 ``fig.savefig`` writes.
 """
 
+from ._common import drawable
 from ._confusion import confusion_comparison, side_by_side
 from ._distributions import distributions
 from ._frequency import frequency
 from ._heatmap import heatmap, ordered_matrix
 from ._samples import class_samples
 
-__all__ = ["heatmap", "ordered_matrix", "distributions", "frequency", "confusion_comparison",
+__all__ = ["drawable", "heatmap", "ordered_matrix", "distributions", "frequency", "confusion_comparison",
            "side_by_side", "class_samples"]

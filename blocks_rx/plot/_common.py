@@ -70,6 +70,10 @@ def _font_coverage() -> dict[str, set[int]]:
 
 
 def drawable(text: str) -> bool:
-    """Whether the installed fonts (see :func:`families_for`) have every character of ``text``."""
+    """Whether the installed fonts (see :func:`families_for`) have every character of ``text``.
+
+    >>> drawable("Hello")
+    True
+    """
     covered = set().union(*_font_coverage().values())
     return all(ord(ch) in covered for ch in text if not ch.isspace())

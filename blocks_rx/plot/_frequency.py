@@ -65,12 +65,17 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
         ax.plot([0, 1], [y, y], transform=ax.transAxes, marker=[(-1, -0.5), (1, 0.5)],
                 markersize=10, linestyle="none", color="k", clip_on=False)
     labelled = _label_positions(len(shown), n_labels)
+    n_head = int((shown > split).sum())
     for i in labelled:
-        ax = head if shown[i] > split else tail
-        ax.annotate(names[i], (i, shown[i]), xytext=(4, 10), textcoords="offset points",
-                    rotation=45, fontsize=8, ha="left", va="bottom",
-                    arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
-    tail.set_xlim(-1, len(shown))
+        if shown[i] > split:  # head: labels right of the tall bars, joined by a thin line
+            head.annotate(names[i], (i, shown[i]), xytext=(n_head + 2 + i, shown[i]),
+                          textcoords="data", fontsize=8, ha="left", va="center",
+                          arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
+        else:
+            tail.annotate(names[i], (i, shown[i]), xytext=(4, 10), textcoords="offset points",
+                          rotation=45, fontsize=8, ha="left", va="bottom",
+                          arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
+    tail.set_xlim(-1, len(shown) + max(2, len(shown) // 20))  # room for the last label
     tail.set_xlabel(f"{len(shown)} classes, most frequent first")
     tail.set_ylabel("samples")
     head.set_ylabel("samples")

@@ -174,12 +174,12 @@ def ordered_matrix(
     if colorbar:
         bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.01 + side)
         bar.set_label(colorbar)
-        if norm is not None:  # plain numbers (1, 10, 100), not 10^0 mantissa notation
-            from matplotlib.ticker import FuncFormatter
+        if norm is not None:  # plain numbers at 1, 2, 5, 10, 20, ... rather than 10^0 notation
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-            plain = FuncFormatter(lambda value, _: f"{value:g}")
-            bar.ax.yaxis.set_major_formatter(plain)
-            bar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+            bar.ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            bar.ax.yaxis.set_minor_formatter(NullFormatter())
     return fig
 
 
