@@ -407,9 +407,9 @@ def star_classes(cooccurrence, *, share: float = 0.5, min_count: int = 3) -> np.
     ``share`` of all other classes. Generic labels ("music", "speech") pass; ordinary labels,
     which co-occur with their own taxonomy group, do not.
 
-    >>> K = np.diag([9, 6, 6, 6, 6])
+    >>> K = np.diag([9, 6, 6, 6, 6, 6, 6])
     >>> K[0, 1:] = K[1:, 0] = 5      # class 0 comes with every other label
-    >>> K[3, 4] = K[4, 3] = 4        # 3 and 4 only with each other
+    >>> K[3, 4] = K[4, 3] = 4        # 3 and 4 also with each other: 2 of 6 partners
     >>> star_classes(K)
     array([0])
     """
