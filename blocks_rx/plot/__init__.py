@@ -10,7 +10,8 @@ from ._confusion import confusion_comparison, side_by_side
 from ._distributions import distributions
 from ._frequency import frequency
 from ._heatmap import heatmap, ordered_matrix
+from ._layers import layer_heatmaps
 from ._samples import class_samples
 
 __all__ = ["drawable", "heatmap", "ordered_matrix", "distributions", "frequency", "confusion_comparison",
-           "side_by_side", "class_samples"]
+           "side_by_side", "class_samples", "layer_heatmaps"]

@@ -1,0 +1,138 @@
+"""Layer-wise class structure: one similarity heatmap per layer, all in one order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import label_positions
+
+#: Short names of the agreement measures, for panel titles.
+_MEASURE_SYMBOL = {"spearman": "Spearman ρ", "cophenetic": "cophenetic r"}
+
+
+def layer_heatmaps(
+    structure,
+    *,
+    cmap: str = "RdYlBu_r",
+    panel_size: float = 3.0,
+    max_labels: int = 40,
+    title: str | None = None,
+    fig=None,
+):
+    """Draw each layer's class similarity, then the output's, in the output's order.
+
+    Every panel uses ``structure.ordering`` (the output similarity's hclust order), so
+    blocks that line up across panels are the same classes. Each panel's title gives the
+    layer's agreement with the output (``structure.agreement``, computed by
+    :func:`blocks_rx.torch.layer_structure`; this function only draws it). Colour limits
+    are per panel (1st to 99th percentile of its off-diagonal values, as in
+    :func:`heatmap`), shown by a colour bar under each panel, because layers differ in
+    their correlation range: early layers' mean activations are often all alike (r > 0.95).
+
+    Parameters
+    ----------
+    structure : blocks_rx.torch.LayerStructure
+    cmap : str
+        Colormap; blue (dissimilar) to red (similar) by default.
+    panel_size : float
+        Width of one panel, in inches.
+    max_labels : int
+        Label every class up to this many classes, else an even subset.
+    title : str, optional
+        Figure title; default names the order and the agreement measure.
+    fig : Figure, optional
+        Draw into this figure (cleared); default a new standalone Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One matrix axes per layer plus one for the output, left to right.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from blocks_rx.torch import collect, layer_structure
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    >>> data = [(torch.randn(60, 4), torch.arange(60) % 3)]
+    >>> fig = layer_heatmaps(layer_structure(collect(model, data, layers=["0"])))
+    >>> [ax.get_label() for ax in fig.axes if ax.get_label().startswith("matrix")]
+    ['matrix:0', 'matrix:output']
+    """
+    ordering = structure.ordering
+    order = np.asarray(ordering.order)
+    names = ordering.ordered_classes
+    m = len(order)
+    panels = [(name, sim) for name, sim in structure.layers.items()]
+    panels.append(("output", structure.output))
+    if fig is None:
+        from ._common import new_axes
+
+        fig, _ = new_axes(None, figsize=(panel_size * len(panels) + 0.8, panel_size + 1.6))
+        fig.clear()
+    else:
+        fig.clear()
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    ticks = label_positions(m, max_labels)
+    fontsize = max(4.0, min(8.0, 300.0 / max(len(ticks), 1)))
+    symbol = _MEASURE_SYMBOL.get(structure.measure, structure.measure)
+
+    for i, (ax, (name, sim)) in enumerate(zip(axes, panels)):
+        if tuple(sim.classes) != tuple(ordering.classes):
+            raise ValueError(f"panel {name!r} is for different classes than the ordering")
+        ax.set_label(f"matrix:{name}")
+        lo, hi = _limits(sim)
+        image = ax.imshow(np.asarray(sim.matrix)[np.ix_(order, order)], cmap=cmap, vmin=lo,
+                          vmax=hi, interpolation="nearest" if m <= 400 else "antialiased")
+        ax.set_xticks(ticks, [names[t] for t in ticks], rotation=90, fontsize=fontsize)
+        ax.set_yticks(ticks, [names[t] for t in ticks] if i == 0 else [], fontsize=fontsize)
+        ax.tick_params(length=2, pad=1)
+        if name == "output":
+            detail = f"{sim.kind}, {sim.n_samples:,} samples"
+            ax.set_title(f"output ({detail})\nreference for the order", fontsize=9)
+        else:
+            value = structure.agreement.get(name)
+            shown = "n/a" if value is None or not np.isfinite(value) else f"{value:.2f}"
+            ax.set_title(f"{name} ({sim.n_samples} features)\n{symbol} vs output = {shown}",
+                         fontsize=9)
+        bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02,
+                           aspect=25)
+        bar.ax.tick_params(labelsize=7)
+        bar.locator = _bar_locator()
+        bar.update_ticks()
+
+    if title is None:
+        linkage = f"{ordering.linkage} linkage on {ordering.distance}" if ordering.linkage else ""
+        centred = any(s.transform == "center-features" for s in structure.layers.values())
+        title = (f"Class similarity by layer: Pearson between classes' mean activations"
+                 + (", features centred" if centred else "")
+                 + f" (classes by {structure.assignment}); every panel in the output's "
+                 f"{ordering.method} order" + (f" ({linkage})" if linkage else ""))
+    width = fig.get_figwidth()
+    fig.suptitle(_wrap(title, width, 10), fontsize=10)
+    # supxlabel, not fig.text: constrained layout makes room for it below the colour bars.
+    fig.supxlabel(_wrap(f"{symbol}: {structure.description}. Colour limits per panel.",
+                        width, 7.5), fontsize=7.5, color="0.3")
+    return fig
+
+
+def _wrap(text, width_inches, fontsize):
+    """Break text into lines that fit the figure (about 0.5 em per character)."""
+    import textwrap
+
+    return textwrap.fill(text, max(30, int(width_inches * 72 / (0.5 * fontsize) * 0.9)))
+
+
+def _limits(sim):
+    values = sim.off_diagonal()
+    if values.size == 0:
+        return -1.0, 1.0
+    lo, hi = np.quantile(values, [0.01, 0.99])
+    if hi <= lo:
+        lo, hi = lo - 1e-6, hi + 1e-6
+    return float(lo), float(hi)
+
+
+def _bar_locator():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=3)
