@@ -7,8 +7,8 @@
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 2) stop("usage: Rscript plot_blocks.R EXPORT OUT.png [TITLE]")
-script_dir <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
-source(file.path(script_dir, "read_blocks.R"))
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))),
+                 "read_blocks.R"))  # read_blocks()
 
 x <- read_blocks(args[1])
 m <- x$similarity[x$order, x$order]

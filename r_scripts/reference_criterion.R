@@ -13,21 +13,8 @@
 
 suppressMessages(library(seriation))
 
-read_matrix <- function(path, n) {
-  con <- file(path, "rb")
-  on.exit(close(con))
-  matrix(readBin(con, "double", n = n * n, size = 8, endian = "little"), n, n, byrow = TRUE)
-}
-
-distance_of <- function(M, distance) {
-  switch(distance,
-    "1-r" = as.dist(1 - M),
-    "1-|r|" = as.dist(1 - abs(M)),
-    "sqrt(2(1-r))" = as.dist(sqrt(2 * (1 - M))),
-    "euclidean" = dist(M),
-    stop("unknown distance ", distance)
-  )
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))),
+                 "common.R"))  # read_matrix(), distance_of()
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) != 1) stop("usage: reference_criterion.R MANIFEST.csv")

@@ -12,23 +12,8 @@
 # OUT.csv     N rows: merge1, merge2, height (%.17g; NA on the last row) and order (1-based)
 # MANIFEST    a CSV with columns matrix, n, distance, linkage, out: one case per row
 
-read_matrix <- function(path, n) {
-  con <- file(path, "rb")
-  on.exit(close(con))
-  values <- readBin(con, "double", n = n * n, size = 8, endian = "little")
-  if (length(values) != n * n) stop("expected ", n * n, " doubles in ", path)
-  matrix(values, n, n, byrow = TRUE)
-}
-
-distance_of <- function(M, distance) {
-  switch(distance,
-    "1-r" = as.dist(1 - M),
-    "1-|r|" = as.dist(1 - abs(M)),
-    "sqrt(2(1-r))" = as.dist(sqrt(2 * (1 - M))),
-    "euclidean" = dist(M),
-    stop("unknown distance ", distance)
-  )
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))),
+                 "common.R"))  # read_matrix(), distance_of()
 
 reference_order <- function(matrix_file, n, distance, linkage, out_file) {
   h <- hclust(distance_of(read_matrix(matrix_file, n), distance), method = linkage)
