@@ -139,9 +139,13 @@ def ordered_matrix(
     else:
         fig, ax = new_axes(ax, figsize=_size_for(m))
     order = np.asarray(ordering.order)
-    image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, vmin=None if norm else vmin,
-                      vmax=None if norm else vmax, norm=norm,
-                      interpolation="nearest" if m <= 400 else "antialiased")
+    shown, factor = _pool(matrix[np.ix_(order, order)])
+    size = shown.shape[0] * factor
+    image = ax.imshow(shown, cmap=cmap, vmin=None if norm else vmin, vmax=None if norm else vmax,
+                      norm=norm, interpolation="nearest" if m <= 400 else "antialiased",
+                      extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+    ax.set_xlim(-0.5, m - 0.5)
+    ax.set_ylim(m - 0.5, -0.5)
     names = ordering.ordered_classes
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(9.0, 500.0 / max(len(ticks), 1)))
@@ -181,6 +185,28 @@ def ordered_matrix(
             bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
             bar.ax.yaxis.set_minor_formatter(NullFormatter())
     return fig
+
+
+#: Above this many classes the image is averaged over blocks of cells before drawing: a figure
+#: has fewer pixels than that anyway, and resampling 25 million cells costs seconds.
+POOL_ABOVE = 2000
+
+
+def _pool(matrix: np.ndarray) -> tuple[np.ndarray, int]:
+    """Mean over factor x factor blocks (NaN-aware) when the matrix is larger than POOL_ABOVE."""
+    m = matrix.shape[0]
+    if m <= POOL_ABOVE:
+        return matrix, 1
+    factor = -(-m // (POOL_ABOVE // 2))
+    size = -(-m // factor) * factor
+    padded = np.full((size, size), np.nan)
+    padded[:m, :m] = matrix
+    blocks = padded.reshape(size // factor, factor, size // factor, factor)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN (blank)
+        return np.nanmean(blocks, axis=(1, 3)), factor
 
 
 def _size_for(m: int) -> tuple[float, float]:
