@@ -28,6 +28,38 @@ from .similarity import Similarity, compute, confusion_matrix, describe, predict
 #: Files ``write_outputs`` produces, in the order they are written.
 OUTPUT_FILES = ("similarity.npz", "order.csv", "heatmap.png", "distributions.png", "report.json")
 
+#: Written too when groups were computed (orderings with a tree).
+GROUP_FILES = ("groups.csv", "groups.png")
+
+
+@dataclass(frozen=True, eq=False)
+class GroupFindings:
+    """Fuzzy groups and what they say about the ordering (see :mod:`blocks_rx.groups`)."""
+
+    groups: object
+    failed: list
+    split: list
+    coherent: list
+    seconds: float = 0.0
+
+    def report(self) -> dict:
+        g = self.groups
+        return {
+            "method": g.method, "n_groups": int(g.memberships.shape[1]), "index": g.index,
+            "embedding": g.embedding, "n_components": int(g.n_components),
+            "threshold": float(g.threshold), "seed": int(g.seed),
+            "seconds": round(self.seconds, 3),
+            "failed": [{"group": f"G{p.group + 1}", "classes": list(p.classes),
+                        "n_runs": int(p.n_runs), "dispersion": round(float(p.dispersion), 4),
+                        "within": round(float(p.within), 4), "excess": round(float(p.excess), 4),
+                        "score": round(float(p.score), 4)} for p in self.failed],
+            "split": [{"first": list(s.first.classes), "second": list(s.second.classes),
+                       "mean": round(float(s.mean), 4), "background": round(float(s.background), 4),
+                       "z": round(float(s.z), 2)} for s in self.split],
+            "coherent": [{"group": f"G{p.group + 1}", "classes": list(p.classes)}
+                         for p in self.coherent],
+        }
+
 #: Flat cuts reported in order.csv (those below the number of classes).
 DEFAULT_CUTS = (2, 4, 8, 16)
 
@@ -44,6 +76,7 @@ class Analysis:
     example_values: np.ndarray = field(repr=False)
     confusion: np.ndarray | None = field(default=None, repr=False)
     criteria: dict | None = None
+    groups: GroupFindings | None = None
     timings: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -69,6 +102,8 @@ class Analysis:
         }
         if self.criteria is not None:
             report["criteria"] = self.criteria
+        if self.groups is not None:
+            report["groups"] = self.groups.report()
         if self.confusion is not None:
             total = int(self.confusion.sum())
             report["confusion"] = {"samples": total,
@@ -90,6 +125,8 @@ def analyze(
     control: dict | None = None,
     seed: int = 0,
     criteria: bool = False,
+    groups: bool = True,
+    n_groups: int | None = None,
     cuts=DEFAULT_CUTS,
     drop_constant: bool = False,
     block_size: int | None = None,
@@ -100,6 +137,8 @@ def analyze(
     :func:`blocks_rx.ordering.order_classes` (``order`` is ``hclust``, ``taxonomy``,
     ``identity`` or any R seriation method; ``backend`` picks R or its Python twin for
     hclust). ``criteria`` adds R seriation's criterion values of the order to the report;
+    ``groups`` adds fuzzy, failed and split groups (:mod:`blocks_rx.groups`; orderings
+    with a tree only), with ``n_groups`` fixed or chosen by the module's rule;
     ``drop_constant`` removes classes whose scores never vary instead of zeroing them.
 
     Examples
@@ -136,6 +175,10 @@ def analyze(
             timings["criteria"] = time.perf_counter() - started
         m = similarity.n_classes
         cut_levels = {k: ordering.cut(k) for k in cuts if ordering.merge is not None and k < m}
+        findings = None
+        if groups and ordering.merge is not None and m >= 4:
+            findings = find_groups(similarity, ordering, n_groups=n_groups, seed=seed)
+            timings["groups"] = findings.seconds
 
         started = time.perf_counter()
         example = _example_class(similarity)
@@ -151,9 +194,22 @@ def analyze(
     return Analysis(
         scores=scores, similarity=similarity, ordering=ordering, cuts=cut_levels,
         example_class=example, example_values=column, confusion=confusion,
-        criteria=criterion_values, timings=timings,
+        criteria=criterion_values, groups=findings, timings=timings,
         warnings=tuple(str(w.message) for w in caught),
     )
+
+
+def find_groups(similarity: Similarity, ordering: Ordering, *, n_groups=None, seed: int = 0):
+    """Fuzzy groups of the classes, and which of them the ordering fails or splits."""
+    from .groups import coherent_groups, failed_groups, fuzzy_groups, split_groups
+
+    started = time.perf_counter()
+    found = fuzzy_groups(similarity, n_groups=n_groups, seed=seed)
+    return GroupFindings(
+        groups=found, failed=failed_groups(found, ordering, similarity),
+        split=split_groups(similarity, ordering),
+        coherent=coherent_groups(found, ordering, similarity),
+        seconds=time.perf_counter() - started)
 
 
 def _example_class(similarity: Similarity) -> int:
@@ -222,10 +278,13 @@ def write_outputs(analysis: Analysis, out_dir, *, dpi: int = 150) -> dict[str, P
         timings["draw"] = time.perf_counter() - started
         report = analysis.report()
         report["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
-        report["outputs"] = list(OUTPUT_FILES)
+        names = OUTPUT_FILES + (GROUP_FILES if analysis.groups is not None else ())
+        if analysis.groups is not None:
+            _write_groups(analysis, staging, dpi)
+        report["outputs"] = list(names)
         (staging / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         written = {}
-        for name in OUTPUT_FILES:
+        for name in names:
             os.replace(staging / name, out_dir / name)
             written[name] = out_dir / name
         return written
@@ -290,6 +349,34 @@ def _write_order_csv(analysis: Analysis, path: Path) -> None:
     for k, groups in analysis.cuts.items():
         table[f"cluster_k{k}"] = groups[order]
     table.to_csv(path, index=False)
+
+
+def _write_groups(analysis: Analysis, folder: Path, dpi: int) -> None:
+    """groups.csv (class, crisp group, memberships, failed/split flags) and groups.png."""
+    import pandas as pd
+
+    from .plot import groups_heatmap
+
+    findings = analysis.groups
+    g = findings.groups
+    classes = list(analysis.similarity.classes)
+    table = pd.DataFrame({"class": classes, "group": [f"G{k + 1}" for k in g.crisp]})
+    for k in range(g.memberships.shape[1]):
+        table[f"membership_G{k + 1}"] = np.round(g.memberships[:, k], 6)
+    failed_in = {c: [] for c in classes}
+    for placement in findings.failed:
+        for c in placement.classes:
+            failed_in[c].append(f"G{placement.group + 1}")
+    table["failed_groups"] = [";".join(failed_in[c]) for c in classes]
+    split_in = {c: [] for c in classes}
+    for number, pair in enumerate(findings.split, start=1):
+        for c in pair.first.classes + pair.second.classes:
+            split_in[c].append(f"S{number}")
+    table["split_groups"] = [";".join(split_in[c]) for c in classes]
+    table.to_csv(folder / "groups.csv", index=False)
+    fig = groups_heatmap(analysis.similarity, analysis.ordering, g, failed=findings.failed,
+                         split=findings.split, coherent=findings.coherent)
+    fig.savefig(folder / "groups.png", dpi=dpi)
 
 
 def _write_figures(analysis: Analysis, folder: Path, dpi: int) -> None:

@@ -44,6 +44,11 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=0, help="seed for stochastic seriation methods")
     group.add_argument("--criteria", action="store_true",
                        help="add R seriation's criterion values of the order to report.json")
+    group = parser.add_argument_group("groups")
+    group.add_argument("--no-groups", dest="groups", action="store_false",
+                       help="skip fuzzy, failed and split groups (groups.csv, groups.png)")
+    group.add_argument("--groups", dest="n_groups", type=int, default=None, metavar="N",
+                       help="number of fuzzy groups (default: chosen from the eigenvalues)")
     group.add_argument("--linkage", choices=list(LINKAGES), default="complete",
                        help="hclust linkage, R's names (default: complete, as in the paper)")
     group.add_argument("--distance", choices=list(DISTANCES), default="1-r",
@@ -60,7 +65,8 @@ def _analysis_kwargs(args) -> dict:
     return dict(method=args.method, transform=args.transform, clip_negative=args.clip_negative,
                 order=args.order, linkage=args.linkage, distance=args.distance, cuts=cuts,
                 backend=args.backend, taxonomy=args.taxonomy, seed=args.seed,
-                criteria=args.criteria, drop_constant=args.drop_constant,
+                criteria=args.criteria, groups=args.groups, n_groups=args.n_groups,
+                drop_constant=args.drop_constant,
                 block_size=args.block_size)
 
 
@@ -172,15 +178,27 @@ def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
     from .export import export_csv, export_rds
 
     similarity, ordering, report = read_outputs(result_dir)
+    extra = dict(provenance=report, **_saved_groups(result_dir))
     if fmt == "rds":
-        target = export_rds((similarity, ordering), target or result_dir / "blocks.rds",
-                            provenance=report)
+        target = export_rds((similarity, ordering), target or result_dir / "blocks.rds", **extra)
         print(f"wrote {target}; in R: x <- readRDS('{target}'); plot(x$hclust)")
     else:
-        target = export_csv((similarity, ordering), target or result_dir / "r-export",
-                            provenance=report)
+        target = export_csv((similarity, ordering), target or result_dir / "r-export", **extra)
         print(f"wrote {target}/; in R: source('r_scripts/read_blocks.R'); x <- read_blocks('{target}')")
     return 0
+
+
+def _saved_groups(result_dir: Path) -> dict:
+    """Crisp groups (1-based) and memberships from an analyze folder's groups.csv, if any."""
+    path = result_dir / "groups.csv"
+    if not path.exists():
+        return {}
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    columns = [c for c in table.columns if c.startswith("membership_G")]
+    return {"groups": table["group"].str[1:].astype(int).to_numpy(),
+            "memberships": table[columns].to_numpy()}
 
 
 def _demo(args) -> int:

@@ -123,5 +123,9 @@ def _content(result, **kwargs) -> dict:
     if hasattr(result, "similarity") and hasattr(result, "ordering"):
         if hasattr(result, "report"):  # an Analysis: its report is the provenance
             kwargs.setdefault("provenance", result.report())
+        findings = getattr(result, "groups", None)
+        if findings is not None:
+            kwargs.setdefault("groups", np.asarray(findings.groups.crisp) + 1)
+            kwargs.setdefault("memberships", findings.groups.memberships)
         return export_content(result.similarity, result.ordering, **kwargs)
     raise TypeError("export needs an Analysis or a (Similarity, Ordering) pair")

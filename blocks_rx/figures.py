@@ -162,6 +162,22 @@ def fig4b_spans(data: dict, *, k: int = 6):
     return fig, found
 
 
+def fig5_groups(data: dict):
+    """Fig. 5: hclust order with coherent (green), failed (blue) and split (red) groups."""
+    from .analysis import find_groups
+
+    scores = load_scores(data["scores"], classes=data["classes"])
+    sim = compute(scores, warn=False)
+    ordering = hclust(sim)
+    found = find_groups(sim, ordering)
+    fig = plot.groups_heatmap(
+        sim, ordering, found.groups, failed=found.failed[:3], split=found.split,
+        coherent=found.coherent,
+        title="Fig. 5 analogue: fuzzy c-means groups; blue columns: failed groups, red boxes: "
+              "split groups\n(synthetic: planted overlapping and split groups)")
+    return fig, found
+
+
 def fig6_text_groups(data: dict, *, k: int = 5, shown: int = 2, max_lines: int = 12):
     """Fig. 6: probability-based Spearman similarity, two groups boxed with their labels listed."""
     scores = load_scores(data["scores"], classes=data["classes"], kind="multilabel")
@@ -284,6 +300,9 @@ def make_all(out_dir, *, dpi: int = 110, log=print) -> dict[str, Path]:
     save("fig3_frequency.png", fig3_frequency(multilabel))
     save("fig4a_cooccurrence.png", fig4a_cooccurrence(multilabel)[0])
     save("fig4b_spans.png", fig4b_spans(multilabel)[0])
+    from .synthetic import planted_overlaps
+
+    save("fig5_groups.png", fig5_groups(planted_overlaps())[0])
     save("fig6_text_groups.png", fig6_text_groups(multilabel)[0])
     save("fig7_examples.png", fig7_examples(langid, texts)[0])
     digits = digits_classifier()

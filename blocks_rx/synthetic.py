@@ -133,3 +133,49 @@ def planted_multilabel(
     scores = (6.0 * x @ protos.T - 2.0).astype(np.float32)
     return {"scores": scores, "labels": labels, "classes": names,
             "taxonomy": dict(zip(names, paths)), "top": top, "stars": stars}
+
+
+def planted_overlaps(
+    n_samples: int = 3000,
+    *,
+    subgroups: int = 8,
+    per_subgroup: int = 10,
+    seed: int = 0,
+) -> dict:
+    """Scores with two top-level groups, an overlapping *failed* group and a *split* group.
+
+    Like the paper's VGGFace example: the top level (gender) dominates; a feature shared by
+    a few classes from *both* top-level groups (glasses) makes them alike, but hclust
+    scatters them because each sits more firmly in its own subgroup; and one subgroup of
+    each top-level group share a strong factor (monochrome photos), a dense off-diagonal
+    block that hclust keeps split across the top level.
+
+    Returns
+    -------
+    dict
+        ``scores`` (n, m) float32, ``classes``, ``top`` and ``sub`` (m,), ``failed``
+        (indices of the planted failed group) and ``split`` (two index arrays).
+
+    Examples
+    --------
+    >>> data = planted_overlaps(500, seed=1)
+    >>> data["scores"].shape, len(data["failed"]), [len(s) for s in data["split"]]
+    ((500, 80), 8, [10, 10])
+    """
+    rng = np.random.default_rng(seed)
+    sub = np.repeat(np.arange(subgroups), per_subgroup)
+    top = sub // (subgroups // 2)
+    m = sub.size
+    scores = (1.2 * rng.normal(size=(n_samples, 2))[:, top]
+              + 1.0 * rng.normal(size=(n_samples, subgroups))[:, sub]
+              + rng.normal(size=(n_samples, m)))
+    # Two classes from each of four subgroups, two subgroups per top-level group.
+    donors = (0, 2, subgroups // 2, subgroups // 2 + 2)
+    failed = np.concatenate([np.flatnonzero(sub == g)[:2] for g in donors])
+    scores[:, failed] += 1.0 * rng.normal(size=(n_samples, 1))
+    pair = (1, subgroups // 2 + 1)
+    split = [np.flatnonzero(sub == g) for g in pair]
+    scores[:, np.concatenate(split)] += 0.8 * rng.normal(size=(n_samples, 1))
+    names = [f"{'AB'[t]}{s % (subgroups // 2)}-{j}" for j, (t, s) in enumerate(zip(top, sub))]
+    return {"scores": scores.astype(np.float32), "classes": names, "top": top, "sub": sub,
+            "failed": failed, "split": split}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from blocks_rx.analysis import OUTPUT_FILES, write_outputs
+from blocks_rx.analysis import GROUP_FILES, OUTPUT_FILES, write_outputs
 from blocks_rx import analyze, cli, r
 
 from conftest import R_SCRIPTS, planted_scores, requires_r
@@ -41,8 +41,14 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
     out = tmp_path / "out"
     done = run_cli("analyze", path, "--out", out, "--labels", labels, "--cuts", "3,5")
     assert done.returncode == 0, done.stderr
-    assert "wrote 5 files" in done.stdout and "accuracy" in done.stdout
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert "wrote 7 files" in done.stdout and "accuracy" in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES + GROUP_FILES)
+    groups = pd.read_csv(out / "groups.csv")
+    assert groups["class"].tolist() == names
+    memberships = groups.filter(like="membership_G").to_numpy()
+    np.testing.assert_allclose(memberships.sum(axis=1), 1.0, atol=1e-5)
+    crisp = memberships.argmax(axis=1) + 1
+    assert groups["group"].tolist() == [f"G{k}" for k in crisp]
 
     with np.load(out / "similarity.npz") as npz:
         matrix, order, classes = npz["matrix"], npz["order"], list(npz["classes"])
@@ -101,7 +107,7 @@ def test_r_hclust_on_the_stored_matrix_gives_the_stored_order(tmp_path, csv_scor
 def test_a_failed_run_leaves_no_half_written_files(tmp_path, monkeypatch, csv_scores):
     path, *_ = csv_scores
     out = tmp_path / "out"
-    result = analyze(str(path))
+    result = analyze(str(path), groups=False)
     import blocks_rx.analysis as analysis
 
     def broken(*args, **kwargs):
@@ -141,6 +147,11 @@ def test_demo_runs_on_the_real_langid_data(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "97 languages" in done.stdout
     report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    # The demo's groups are listed: the Cyrillic languages form one coherent fuzzy group.
+    groups = report["groups"]
+    assert groups["n_groups"] >= 3 and groups["failed"]
+    assert any({"Russian (ru)", "Ukrainian (uk)", "Bulgarian (bg)"} <= set(g["classes"])
+               for g in groups["coherent"])
     assert report["input"]["n_classes"] == 97 and report["similarity"]["transform"] == "standardize"
     assert report["confusion"]["accuracy"] > 0.5
     table = pd.read_csv(tmp_path / "demo" / "order.csv")

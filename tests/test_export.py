@@ -27,7 +27,9 @@ groups <- cutree(x$hclust, k = 5)
 write.csv(data.frame(class = names(groups), group = as.integer(groups),
                      leaf = labels(dend), order = x$order,
                      nleaves = attr(dend, "members"), top = attr(dend, "height"),
-                     diag = diag(x$similarity), s12 = x$similarity[1, 2]),
+                     diag = diag(x$similarity), s12 = x$similarity[1, 2],
+                     fuzzy = if (is.null(x$groups)) NA else as.integer(x$groups),
+                     m1 = if (is.null(x$memberships)) NA else x$memberships[, 1]),
           "{out}", row.names = FALSE)
 """
 
@@ -62,6 +64,9 @@ def assert_matches_python(view, result_dir):
     assert view["top"][0] == pytest.approx(ordering.height[-1], abs=1e-12)
     assert (view["diag"] == 1).all()
     assert view["s12"][0] == pytest.approx(float(similarity.matrix[0, 1]), abs=1e-15)
+    groups = pd.read_csv(result_dir / "groups.csv")  # fuzzy groups travel with the export
+    assert view["fuzzy"].tolist() == groups["group"].str[1:].astype(int).tolist()
+    np.testing.assert_allclose(view["m1"], groups["membership_G1"], atol=1e-9)
 
 
 @requires_r

@@ -205,9 +205,34 @@ def test_spans_and_levels_on_small_inputs():
 def test_make_all_writes_every_figure(tmp_path, langid):
     written = figures.make_all(tmp_path, dpi=40, log=lambda *_: None)
     expected = {"fig1_distributions.png", "fig2a_hclust.png", "fig2b_taxonomy.png",
-                "fig3_frequency.png", "fig4a_cooccurrence.png", "fig4b_spans.png",
+                "fig3_frequency.png", "fig4a_cooccurrence.png", "fig4b_spans.png", "fig5_groups.png",
                 "fig6_text_groups.png", "fig7_examples.png", "confusion_comparison.png",
                 "similarity_vs_confusion.png", "class_samples.png"}
     assert expected <= set(written)
     assert all(p.stat().st_size > 5000 for p in written.values())
     assert not list(tmp_path.glob(".*.tmp.png"))
+
+
+def test_fig5_marks_the_planted_failed_group_and_boxes_the_split_pair():
+    from blocks_rx.synthetic import planted_overlaps
+
+    data = planted_overlaps()
+    fig, found = figures.fig5_groups(data)
+    planted_failed = {data["classes"][j] for j in data["failed"]}
+    assert set(found.failed[0].classes) == planted_failed
+    main = fig.axes[0]
+    boxes = [p for p in main.patches if not p.get_fill() and p.get_edgecolor()[0] > 0.7
+             and p.get_edgecolor()[1] < 0.3]
+    assert len(boxes) == len(found.split) == 1
+    pair = found.split[0]
+    planted_split = [{data["classes"][j] for j in block} for block in data["split"]]
+    assert sorted(map(sorted, (pair.first.classes, pair.second.classes))) == \
+        sorted(map(sorted, planted_split))
+    columns = [child for child in main.child_axes if child.get_label().startswith("failed")]
+    assert columns[0].get_label() == f"failed G{found.failed[0].group + 1}"
+    marked = sorted(int(round(y)) for seg in columns[0].collections[0].get_segments()
+                    for y in {seg[0][1]})
+    scores = blocks_rx.load_scores(data["scores"], classes=data["classes"])
+    ordering = hclust(blocks_rx.compute_similarity(scores, warn=False))
+    position = {c: i for i, c in enumerate(ordering.ordered_classes)}
+    assert marked == sorted(position[data["classes"][j]] for j in data["failed"])

@@ -12,6 +12,7 @@ from ._frequency import frequency
 from ._heatmap import heatmap, ordered_matrix
 from ._layers import layer_heatmaps
 from ._samples import class_samples
+from ._groups import groups_heatmap, memberships
 
 __all__ = ["drawable", "heatmap", "ordered_matrix", "distributions", "frequency", "confusion_comparison",
-           "side_by_side", "class_samples", "layer_heatmaps"]
+           "side_by_side", "class_samples", "layer_heatmaps", "groups_heatmap", "memberships"]

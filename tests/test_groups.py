@@ -1,0 +1,353 @@
+"""Fuzzy, failed and split groups, tested against planted structure (the paper's Fig. 5).
+
+The planted scores have a two-level hierarchy (top-level A and B, four subgroups each), a
+*failed* group (a factor shared by three classes from each of two subgroups of A and two of
+B, like glasses across genders) and a *split* group (a factor shared by one subgroup of A
+and one of B, weaker than the top level, so hclust keeps them apart while their
+off-diagonal block is dense).
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+
+import blocks_rx
+from blocks_rx import groups as bg
+
+SUBGROUP_SIZES = (10, 12, 9, 11, 10, 11, 12, 9)  # A0..A3, B0..B3
+FAILED_FROM = (0, 1, 4, 6)                      # A0, A1, B0, B2: three classes from each
+SPLIT_PAIR = (3, 5)                             # A3 and B1
+
+
+def planted_hierarchy(seed=0, n_samples=2000, top=1.2, sub=1.0, failed=1.0, split=0.8):
+    """Scores (samples x classes) = latent factors + noise; returns (scores, names, truth)."""
+    rng = np.random.default_rng(seed)
+    subgroup = np.repeat(np.arange(len(SUBGROUP_SIZES)), SUBGROUP_SIZES)
+    halves = len(SUBGROUP_SIZES) // 2
+    level = subgroup // halves
+    m = subgroup.size
+    scores = (top * rng.normal(size=(n_samples, 2))[:, level]
+              + sub * rng.normal(size=(n_samples, subgroup.max() + 1))[:, subgroup]
+              + rng.normal(size=(n_samples, m)))
+    failed_members = np.concatenate([np.flatnonzero(subgroup == g)[:3] for g in FAILED_FROM])
+    scores[:, failed_members] += failed * rng.normal(size=(n_samples, 1))
+    pair = np.isin(subgroup, SPLIT_PAIR)
+    scores[:, pair] += split * rng.normal(size=(n_samples, 1))
+    names = [f"{'AB'[level[j]]}{subgroup[j] % halves}_{j}" for j in range(m)]
+    truth = {
+        "level": level, "subgroup": subgroup,
+        "failed": {names[j] for j in failed_members},
+        "split": tuple({names[j] for j in np.flatnonzero(subgroup == g)} for g in SPLIT_PAIR),
+    }
+    return scores.astype(np.float32), names, truth
+
+
+def jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    scores, names, truth = planted_hierarchy()
+    sim = blocks_rx.compute_similarity(blocks_rx.load_scores(scores, classes=names), warn=False)
+    ordering = blocks_rx.order_classes(sim)  # hclust, complete linkage, 1 - r
+    groups = bg.fuzzy_groups(sim)
+    return {"sim": sim, "ordering": ordering, "groups": groups, "truth": truth,
+            "failed": bg.failed_groups(groups, ordering, sim),
+            "split": bg.split_groups(sim, ordering),
+            "coherent": bg.coherent_groups(groups, ordering, sim)}
+
+
+# --------------------------------------------------------------------------- the planted data
+
+
+def test_hclust_scatters_the_planted_failed_group(planted):
+    """Without this the recovery test would mean nothing."""
+    sim, ordering, truth = planted["sim"], planted["ordering"], planted["truth"]
+    members = [sim.classes.index(c) for c in truth["failed"]]
+    position = np.argsort(ordering.order)
+    runs = 1 + np.count_nonzero(np.diff(np.sort(position[members])) > 1)
+    assert runs >= 4
+    assert set(ordering.cut(2)[members]) == {1, 2}
+    # ...while the top level is exactly the planted A | B split.
+    top = ordering.cut(2)
+    assert len({(t, lv) for t, lv in zip(top, truth["level"])}) == 2
+
+
+def test_planted_split_pair_is_dense_but_kept_apart(planted):
+    sim, ordering, truth = planted["sim"], planted["ordering"], planted["truth"]
+    a, b = ([sim.classes.index(c) for c in side] for side in truth["split"])
+    top = ordering.cut(2)
+    assert set(top[a]).isdisjoint(top[b])
+    across = sim.matrix[np.ix_(top == 1, top == 2)].mean()
+    assert sim.matrix[np.ix_(a, b)].mean() > across + 0.1
+
+
+# --------------------------------------------------------------------------- fuzzy groups
+
+
+def test_failed_group_recovered_and_ranked_first(planted):
+    failed, truth = planted["failed"], planted["truth"]
+    assert failed, "no failed group found"
+    best = failed[0]
+    assert jaccard(best.classes, truth["failed"]) >= 0.8
+    assert best.n_top_clusters == 2 and best.n_runs >= 4
+    assert best.excess > 0 and best.score == pytest.approx(best.dispersion * best.excess)
+    assert all(other.score <= best.score for other in failed[1:])
+
+
+def test_number_of_groups_is_chosen_on_a_reported_curve(planted):
+    groups = planted["groups"]
+    # 8 subgroups + the failed group are the planted directions (A, B and the split pair
+    # lie in their span): the eigen index counts them.
+    assert groups.n_groups == 9 and groups.n_components == 9
+    assert groups.candidates == tuple(range(2, 10))
+    for name in bg.INDICES:
+        assert groups.curves[name].shape == (8,)
+    assert np.all(groups.index_values[groups.candidates.index(9)] > 1.0)
+    assert groups.eigenvalues[9] < groups.noise_edge < groups.eigenvalues[8]
+    assert "Marchenko-Pastur" in groups.component_rule
+    # Another index chooses by its own curve.
+    by_fpc = bg.fuzzy_groups(planted["sim"], index="fpc")
+    assert by_fpc.n_groups == by_fpc.candidates[int(np.argmax(by_fpc.curves["fpc"]))]
+
+
+def test_memberships_crisp_and_overlap_follow_the_stated_rules(planted):
+    groups = planted["groups"]
+    u = groups.memberships
+    assert u.shape == (groups.n_classes, groups.n_groups)
+    np.testing.assert_allclose(u.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(groups.crisp, u.argmax(axis=1))
+    assert groups.threshold == pytest.approx(1 / groups.n_groups)
+    expected = u >= 1 / groups.n_groups
+    expected[np.arange(groups.n_classes), groups.crisp] = True
+    np.testing.assert_array_equal(groups.overlap, expected)
+    # Every planted failed-group member is in the failed group's overlapping set, which
+    # is what failed_groups reports.
+    failed = planted["failed"][0]
+    rows = [groups.classes.index(name) for name in planted["truth"]["failed"]]
+    assert groups.overlap[rows, failed.group].all()
+    assert set(failed.classes) == set(groups.group_classes(failed.group))
+    strict = bg.fuzzy_groups(planted["sim"], threshold=0.5)
+    assert strict.threshold == 0.5 and strict.threshold_rule == "given"
+    assert strict.overlap.sum() < groups.overlap.sum()
+    assert groups.provenance()["embedding"] == "spectral"
+
+
+def test_raw_rows_collapse_where_the_spectral_embedding_does_not():
+    # 12 equal groups of 20 classes and noisy rows: 240-dimensional points whose distances
+    # are dominated by noise, the case of scikit-fuzzy issue 94.
+    rng = np.random.default_rng(0)
+    planted = np.repeat(np.arange(12), 20)
+    scores = 0.6 * rng.normal(size=(300, 12))[:, planted] + rng.normal(size=(300, 240))
+    sim = blocks_rx.compute_similarity(scores, warn=False)
+
+    def collapse(groups):
+        """(fpc - 1/c) / (1 - 1/c), and the largest centre gap relative to the data's spread."""
+        c = groups.n_groups
+        points, _, _ = bg.embed_rows(sim.matrix, groups.embedding,
+                                     n_components=groups.n_components
+                                     if groups.embedding != "none" else None)
+        spread = np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1).mean())
+        gaps = np.linalg.norm(groups.centers[:, None] - groups.centers[None], axis=-1)
+        return (groups.partition_coefficient - 1 / c) / (1 - 1 / c), gaps.max() / spread
+
+    with pytest.warns(bg.CollapsedWarning, match="near-uniform"):
+        raw = bg.fuzzy_groups(sim, n_groups=12, embedding="none")
+    raw_fuzziness, raw_gap = collapse(raw)
+    assert raw_fuzziness < 0.01            # memberships all ~1/12
+    assert raw_gap < 0.01                  # all centres at the centre of gravity
+    assert np.abs(raw.memberships - 1 / 12).max() < 0.01
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bg.CollapsedWarning)
+        reduced = bg.fuzzy_groups(sim, n_groups=12)
+    fuzziness, gap = collapse(reduced)
+    assert reduced.n_components == 12
+    assert fuzziness > 0.2 and gap > 1.0
+    # ...and its crisp groups are the planted ones.
+    pairs = set(zip(planted.tolist(), reduced.crisp.tolist()))
+    assert len(pairs) == 12 and len({g for _, g in pairs}) == 12
+
+
+def test_same_seed_gives_identical_bytes_and_leaves_numpy_global_state(planted):
+    sim = planted["sim"]
+    state = np.random.get_state()[1].copy()
+    first, second = bg.fuzzy_groups(sim, seed=3), bg.fuzzy_groups(sim, seed=3)
+    assert np.array_equal(np.random.get_state()[1], state)
+    for name in ("memberships", "crisp", "overlap", "centers", "eigenvalues"):
+        assert getattr(first, name).tobytes() == getattr(second, name).tobytes(), name
+    for name in first.curves:
+        assert first.curves[name].tobytes() == second.curves[name].tobytes()
+    with pytest.raises(ValueError):
+        first.memberships[0, 0] = 1.0  # results are read-only
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_other_seeds_still_recover_the_failed_group(planted, seed):
+    groups = bg.fuzzy_groups(planted["sim"], seed=seed)
+    failed = bg.failed_groups(groups, planted["ordering"], planted["sim"])
+    assert jaccard(failed[0].classes, planted["truth"]["failed"]) >= 0.8
+
+
+def test_coherent_groups_are_the_planted_subgroups(planted):
+    coherent, truth, sim = planted["coherent"], planted["truth"], planted["sim"]
+    spans = [p.span for p in coherent]
+    assert spans == sorted(spans) and all(p.n_runs == 1 for p in coherent)
+    subgroups = [{c for c, g in zip(sim.classes, truth["subgroup"]) if g == k}
+                 for k in range(len(SUBGROUP_SIZES))]
+    # Each coherent group lies inside one planted subgroup and covers most of it.
+    for p in coherent:
+        best = max(subgroups, key=lambda s: len(s & set(p.classes)))
+        assert set(p.classes) <= best and len(p.classes) >= 0.6 * len(best)
+    assert len(coherent) >= 7
+
+
+# --------------------------------------------------------------------------- split groups
+
+
+def test_split_group_found(planted):
+    split, truth = planted["split"], planted["truth"]
+    assert len(split) >= 1
+    found = split[0]
+    side_a, side_b = truth["split"]
+    blocks = (found.first.classes, found.second.classes)
+    best = max(min(jaccard(blocks[0], side_a), jaccard(blocks[1], side_b)),
+               min(jaccard(blocks[0], side_b), jaccard(blocks[1], side_a)))
+    assert best >= 0.8
+    assert found.first.top_cluster != found.second.top_cluster
+    assert found.first.end <= found.second.start
+    assert found.z >= 3.5 and found.excess >= 0.1
+    order = planted["ordering"].ordered_classes
+    assert tuple(order[found.first.start:found.first.end]) == found.first.classes
+
+
+def test_split_rule_rejects_pairs_below_the_thresholds(planted):
+    sim, ordering = planted["sim"], planted["ordering"]
+    found = planted["split"][0]
+    stricter = bg.split_groups(sim, ordering, z_min=found.z + 1e-6)
+    assert all((s.first.start, s.second.start) != (found.first.start, found.second.start)
+               for s in stricter)
+    assert bg.split_groups(sim, ordering, min_excess=found.excess + 0.01) == []
+    # A finer cut peels the failed group's pieces off their subgroups; pairs of those pieces
+    # across the top level are dense too, but the planted split pair still ranks first.
+    finer = bg.split_groups(sim, ordering, n_blocks=12)
+    sides, failed = set().union(*planted["truth"]["split"]), planted["truth"]["failed"]
+    assert set(finer[0].first.classes + finer[0].second.classes) <= sides
+    assert all(set(s.first.classes + s.second.classes) <= failed for s in finer[1:])
+    assert [s.weight for s in finer] == sorted((s.weight for s in finer), reverse=True)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_clear_errors_for_bad_arguments(planted):
+    sim, ordering, groups = planted["sim"], planted["ordering"], planted["groups"]
+    m = sim.n_classes
+    with pytest.raises(ValueError, match="n_groups must be between 2"):
+        bg.fuzzy_groups(sim, n_groups=1)
+    with pytest.raises(ValueError, match=f"number of classes \\({m}\\)"):
+        bg.fuzzy_groups(sim, n_groups=m + 1)
+    with pytest.raises(ValueError, match="fuzzifier m must be > 1"):
+        bg.fuzzy_groups(sim, m=1.0)
+    with pytest.raises(ValueError, match="unknown embedding"):
+        bg.fuzzy_groups(sim, embedding="umap")
+    with pytest.raises(ValueError, match="unknown index"):
+        bg.fuzzy_groups(sim, index="silhouette")
+    # An ordering of other classes (a subset, and the same classes renamed).
+    other = blocks_rx.order_classes(sim.matrix[:20, :20], classes=sim.classes[:20])
+    renamed = blocks_rx.order_classes(sim.matrix, classes=[f"x{j}" for j in range(m)])
+    for bad in (other, renamed):
+        with pytest.raises(ValueError, match="ordering and the similarity matrix are for "
+                                             "different classes"):
+            bg.failed_groups(groups, bad, sim)
+        with pytest.raises(ValueError, match="different classes"):
+            bg.split_groups(sim, bad)
+    with pytest.raises(ValueError, match="needs? a tree"):
+        bg.split_groups(sim, blocks_rx.order_classes(sim, "identity"))
+    with pytest.raises(ValueError, match="n_blocks"):
+        bg.split_groups(sim, ordering, n_blocks=m + 1)
+    with pytest.raises(ValueError, match="non-finite"):
+        bg.fuzzy_groups(np.full((4, 4), np.nan))
+
+
+def test_bare_matrix_uses_kaisers_rule():
+    M = np.kron(np.eye(3), np.full((4, 4), 0.7)) + 0.3 * np.eye(12)
+    groups = bg.fuzzy_groups(M, classes=[f"c{j}" for j in range(12)])
+    assert "Kaiser" in groups.component_rule and groups.noise_edge == 1.0
+    assert groups.n_groups == 3 and groups.crisp.tolist() == np.repeat([0, 1, 2], 4).tolist()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_groups_heatmap_draws_what_it_is_given(planted, tmp_path):
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from blocks_rx.plot import groups_heatmap
+
+    sim, ordering = planted["sim"], planted["ordering"]
+    failed, split, coherent = planted["failed"], planted["split"], planted["coherent"]
+    fig = groups_heatmap(sim, ordering, planted["groups"], failed=failed, split=split,
+                         coherent=coherent)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    red = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid() == "split"]
+    assert len(red) == len(split)
+    for box, pair in zip(red, split):  # rows: the earlier block, columns: the later one
+        assert box.get_x() == pair.second.start - 0.5 and box.get_width() == pair.second.size
+        assert box.get_y() == pair.first.start - 0.5 and box.get_height() == pair.first.size
+        assert box.get_edgecolor()[:3] == pytest.approx((0.839, 0.153, 0.157), abs=1e-2)
+    green = [p for p in ax.patches if p.get_gid() == "coherent"]
+    assert len(green) == len(coherent)
+    columns = [a for a in ax.child_axes if a.get_label().startswith("failed ")]
+    assert [a.get_label() for a in columns] == [f"failed G{p.group + 1}" for p in failed]
+    marks = columns[0].collections[0].get_segments()
+    ys = sorted(segment[0][1] for segment in marks)
+    assert ys == sorted(failed[0].positions.tolist())
+    position = np.argsort(ordering.order)
+    assert ys == sorted(position[[sim.classes.index(c) for c in failed[0].classes]].tolist())
+    assert ax.images[0].get_array().shape == (sim.n_classes, sim.n_classes)
+    fig.savefig(tmp_path / "groups.png", dpi=50)
+    assert (tmp_path / "groups.png").stat().st_size > 10_000
+
+
+def test_groups_heatmap_without_annotations_and_with_wrong_classes(planted):
+    from blocks_rx.plot import groups_heatmap
+
+    sim, ordering, groups = planted["sim"], planted["ordering"], planted["groups"]
+    fig = groups_heatmap(sim, ordering, groups)
+    assert not [p for p in fig.axes[0].patches if p.get_gid() in ("split", "coherent")]
+    assert not [a for a in fig.axes[0].child_axes if a.get_label().startswith("failed ")]
+    other = bg.fuzzy_groups(sim.matrix, n_groups=3, classes=[f"x{j}" for j in range(sim.n_classes)])
+    with pytest.raises(ValueError, match="groups and the similarity matrix"):
+        groups_heatmap(sim, ordering, other)
+
+
+def test_memberships_image_is_classes_in_order_by_groups(planted):
+    from blocks_rx.plot import memberships
+
+    groups, ordering, failed = planted["groups"], planted["ordering"], planted["failed"]
+    fig = memberships(groups, ordering, failed=failed)
+    image = np.asarray(fig.axes[0].images[0].get_array())
+    assert image.shape == (groups.n_classes, groups.n_groups)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    columns = [int(text[1:]) - 1 for text in labels]  # labels are 1-based: G1, G2, ...
+    assert sorted(columns) == list(range(groups.n_groups))
+    np.testing.assert_array_equal(image, groups.memberships[np.ix_(ordering.order, columns)])
+    blue = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_color() != "black"]
+    assert blue == [f"G{p.group + 1}" for p in failed]
+
+
+@pytest.mark.parametrize("name", ["blocks_rx.groups", "blocks_rx.plot._groups"])
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name),
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
