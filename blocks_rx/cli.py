@@ -127,12 +127,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plain_warning(message, category, *args, **kwargs) -> str:
+    return f"warning: {message}\n"
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():  # restores the caller's filters and format afterwards
+        warnings.simplefilter("default")
+        warnings.formatwarning, previous = _plain_warning, warnings.formatwarning
+        try:
+            return _dispatch(args)
+        finally:
+            warnings.formatwarning = previous
+
+
+def _dispatch(args) -> int:
     from .scores import ScoresError
 
-    warnings.simplefilter("default")
-    warnings.formatwarning = lambda message, category, *a, **k: f"warning: {message}\n"
     try:
         if args.command == "analyze":
             return _analyze(args)

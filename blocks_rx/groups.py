@@ -318,7 +318,7 @@ def fuzzy_groups(
         ranked = np.where(filled, values, -np.inf if INDICES[index][1] else np.inf)
         best = int(np.argmax(ranked) if INDICES[index][1] else np.argmin(ranked))
     fit, c = fits[best], candidates[best]
-    if not filled[best]:
+    if not filled[best] and fit["mpc"] >= COLLAPSE_MPC:  # a full collapse is reported below
         warnings.warn(
             f"fuzzy c-means with {c} groups left some groups without a class (their centres "
             "coincide with others'); fewer groups describe these classes.", CollapsedWarning,
