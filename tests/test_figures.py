@@ -180,6 +180,13 @@ def test_confusion_figures_on_real_digits():
     ticks = [t.get_text() for t in panel_d.get_xticklabels()]
     assert ticks == ordering.ordered_classes
     assert np.isnan(np.diag(np.asarray(images[1].get_array(), dtype=float))).all()  # no diagonal
+    # Side by side: similarity and confusion share one order.
+    left, right = [ax for ax in beside.axes if ax.images]
+    assert [t.get_text() for t in left.get_yticklabels()] == ordering.ordered_classes
+    assert [t.get_text() for t in right.get_yticklabels()] == ordering.ordered_classes
+    shown = np.asarray(right.images[0].get_array(), dtype=float)
+    expected = np.where(off, confusion, np.nan)[np.ix_(ordering.order, ordering.order)]
+    np.testing.assert_array_equal(shown, expected)
 
 
 def test_class_samples_shows_one_thumbnail_per_class_in_order():
