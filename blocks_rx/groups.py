@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ordering import Ordering
+from .ordering import Ordering, _matrix_and_names
 from .similarity import Similarity
 
 #: Row embeddings fuzzy c-means can run on.
@@ -800,19 +800,6 @@ def _block(s, starts, ends, order, names, block_top) -> Block:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _matrix_and_names(similarity, classes):
-    if isinstance(similarity, Similarity):
-        return similarity.matrix, tuple(similarity.classes)
-    matrix = np.asarray(similarity)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"expected a square similarity matrix, got shape {matrix.shape}")
-    names = tuple(str(c) for c in classes) if classes is not None else tuple(
-        f"class_{j}" for j in range(matrix.shape[0]))
-    if len(names) != matrix.shape[0]:
-        raise ValueError(f"{len(names)} class names for a {matrix.shape[0]}-class matrix")
-    return matrix, names
 
 
 def _same_classes(names, ordering: Ordering, groups: Groups | None = None) -> None:

@@ -534,9 +534,12 @@ def criteria(similarity, ordering: Ordering, *, methods=None, distance: str | No
 
 
 def _matrix_and_names(similarity, classes):
+    """(matrix, class names) of a Similarity, or of a bare square matrix and optional names."""
     if isinstance(similarity, Similarity):
-        return similarity.matrix, similarity.classes
+        return similarity.matrix, tuple(similarity.classes)
     matrix = np.asarray(similarity)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"expected a square similarity matrix, got shape {matrix.shape}")
     names = tuple(str(c) for c in classes) if classes is not None else tuple(
         f"class_{j}" for j in range(matrix.shape[0]))
     if len(names) != matrix.shape[0]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._annotate import _side_axes
 from ._common import label_positions, new_axes
 
 #: The paper's colours: green for coherent groups, blue for failed ones, red for split ones.
@@ -185,21 +186,10 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
 # --------------------------------------------------------------------------- pieces
 
 
-def _side_axes(ax, offset: float, width: float):
-    """A column right of ``ax`` spanning its height, in the matrix's row coordinates."""
-    column = ax.inset_axes([1.0 + offset, 0.0, width, 1.0], sharey=ax)
-    column.set_xlim(0, 1)
-    column.set_xticks([])
-    column.tick_params(left=False, labelleft=False)
-    for spine in column.spines.values():
-        spine.set_visible(False)
-    return column
-
-
 def _coherent_spans(ax, coherent, m, offset):
     from matplotlib.patches import Rectangle
 
-    column = _side_axes(ax, offset, 0.055)
+    column = _side_axes(ax, "right", offset, 0.055)
     column.set_label("coherent groups")
     min_rows = m / 40  # label only spans tall enough to hold their label
     for i, placement in enumerate(coherent):
@@ -216,7 +206,7 @@ def _coherent_spans(ax, coherent, m, offset):
 
 
 def _failed_column(ax, placement, rank, offset, m):
-    column = _side_axes(ax, offset, 0.026)
+    column = _side_axes(ax, "right", offset, 0.026)
     column.set_label(f"failed G{placement.group + 1}")
     column.set_facecolor("#eef3fb")
     column.patch.set_visible(True)
