@@ -29,6 +29,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/similarity.py
 	$(PY) benchmarks/order.py
+	$(PY) benchmarks/groups.py
 
 figures: setup
 	$(VENV)/bin/blocks-rx figures --out figures-output
