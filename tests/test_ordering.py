@@ -7,7 +7,9 @@ import pytest
 from scipy.cluster.hierarchy import cophenet, fcluster
 from scipy.spatial.distance import squareform
 
-from blocks_rx.ordering import DISTANCES, LINKAGES, condensed_distance, hclust, order_classes
+from blocks_rx.ordering import (
+    DISTANCES, LINKAGES, condensed_distance, hclust, order_classes, taxonomy_order,
+)
 
 from blocks_rx.r import available as r_available
 
@@ -121,3 +123,26 @@ def test_bad_arguments_are_named():
         hclust(np.full((3, 3), np.nan))
     with pytest.raises(ValueError, match="k must be between 1 and 3"):
         hclust(M).cut(4)
+
+
+def test_taxonomy_order_groups_by_path_in_the_taxonomy_order(tmp_path):
+    classes = ["kitchen", "beach", "bedroom", "forest", "street"]
+    table = tmp_path / "taxonomy.csv"
+    table.write_text("class,path\nbedroom,indoor/home\nkitchen,indoor/home\nstreet,outdoor/man-made\n"
+                     "beach,outdoor/natural\nforest,outdoor/natural\n")
+    ordering = order_classes(np.eye(5), "taxonomy", taxonomy=str(table), classes=classes)
+    assert ordering.ordered_classes == ["bedroom", "kitchen", "street", "beach", "forest"]
+    with pytest.raises(ValueError, match="missing from the taxonomy: 'owl'"):
+        taxonomy_order(np.eye(2), {"cat": "a"}, classes=["cat", "owl"])
+
+
+def test_auto_falls_back_to_python_above_r_limit(monkeypatch):
+    import blocks_rx.ordering as ordering
+
+    monkeypatch.setattr(ordering, "R_MAX_OBJECTS", 5)
+    M = np.corrcoef(np.random.default_rng(2).normal(size=(30, 8)), rowvar=False)
+    with pytest.warns(UserWarning, match="refuses more than 5 objects"):
+        result = hclust(M, backend="auto")
+    assert result.backend == "python" and "refuses" in result.note
+    with pytest.raises(ValueError, match="refuses more than 5"):
+        hclust(M, backend="r")

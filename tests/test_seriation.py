@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from blocks_rx import r
-from blocks_rx.ordering import condensed_distance, criteria, hclust, order_classes, seriate, taxonomy_order
+from blocks_rx.ordering import criteria, hclust, order_classes, seriate
 
 from conftest import RSCRIPT, R_SCRIPTS, planted_scores
 
@@ -141,17 +141,6 @@ def test_unknown_method_lists_what_r_offers():
         order_classes(np.eye(3), "tsp")
 
 
-def test_taxonomy_order_groups_by_path_in_the_taxonomy_order(tmp_path):
-    classes = ["kitchen", "beach", "bedroom", "forest", "street"]
-    table = tmp_path / "taxonomy.csv"
-    table.write_text("class,path\nbedroom,indoor/home\nkitchen,indoor/home\nstreet,outdoor/man-made\n"
-                     "beach,outdoor/natural\nforest,outdoor/natural\n")
-    ordering = order_classes(np.eye(5), "taxonomy", taxonomy=str(table), classes=classes)
-    assert ordering.ordered_classes == ["bedroom", "kitchen", "street", "beach", "forest"]
-    with pytest.raises(ValueError, match="missing from the taxonomy: 'owl'"):
-        taxonomy_order(np.eye(2), {"cat": "a"}, classes=["cat", "owl"])
-
-
 def test_backend_auto_uses_r_and_python_backend_does_not():
     M = np.corrcoef(np.random.default_rng(1).normal(size=(30, 10)), rowvar=False)
     auto, python = hclust(M, backend="auto"), hclust(M, backend="python")
@@ -160,15 +149,3 @@ def test_backend_auto_uses_r_and_python_backend_does_not():
     assert np.array_equal(auto.order, python.order) and np.array_equal(auto.merge, python.merge)
     with pytest.raises(ValueError, match="unknown backend"):
         hclust(M, backend="fortran")
-
-
-def test_auto_falls_back_to_python_above_r_limit(monkeypatch):
-    import blocks_rx.ordering as ordering
-
-    monkeypatch.setattr(ordering, "R_MAX_OBJECTS", 5)
-    M = np.corrcoef(np.random.default_rng(2).normal(size=(30, 8)), rowvar=False)
-    with pytest.warns(UserWarning, match="refuses more than 5 objects"):
-        result = hclust(M, backend="auto")
-    assert result.backend == "python" and "refuses" in result.note
-    with pytest.raises(ValueError, match="refuses more than 5"):
-        hclust(M, backend="r")

@@ -47,7 +47,7 @@ class _Session:
             if "R_getVar" in detail or "undefined symbol" in detail:
                 detail += (f" — rpy2 {rpy2_version} needs a newer R; with Debian's R 4.2 use "
                            "pip install 'rpy2>=3.5.17,<3.6'")
-            raise RUnavailable(f"rpy2 cannot start R: {detail}. {INSTALL_HINT}") from exc
+            raise RUnavailable(f"rpy2 cannot start R: {detail.rstrip('.')}. {INSTALL_HINT}") from exc
         self.robjects = robjects
         self.converter = default_converter + numpy2ri.converter
         self._messages: list[str] = []
