@@ -23,7 +23,8 @@ import numpy as np
 from . import __version__
 from .ordering import Ordering, criteria as ordering_criteria, order_classes
 from .scores import TRANSFORMS, Scores, load_scores
-from .similarity import Similarity, compute, confusion_matrix, describe, predictions
+from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
+                         typical_class)
 
 #: Files ``write_outputs`` produces, in the order they are written.
 OUTPUT_FILES = ("similarity.npz", "order.csv", "heatmap.png", "distributions.png", "report.json")
@@ -181,7 +182,7 @@ def analyze(
             timings["groups"] = findings.seconds
 
         started = time.perf_counter()
-        example = _example_class(similarity)
+        example = typical_class(similarity)
         column = np.asarray(scores.values[:, example], dtype=np.float64)
         if transform != "none":  # show the values that were correlated
             column = _transformed_column(scores, transform, example)
@@ -210,13 +211,6 @@ def find_groups(similarity: Similarity, ordering: Ordering, *, n_groups=None, se
         split=split_groups(similarity, ordering),
         coherent=coherent_groups(found, ordering, similarity),
         seconds=time.perf_counter() - started)
-
-
-def _example_class(similarity: Similarity) -> int:
-    """The class whose mean similarity to the others is the median one: a typical class."""
-    matrix = similarity.matrix.astype(np.float64)
-    mean_r = (matrix.sum(axis=1) - 1.0) / max(similarity.n_classes - 1, 1)
-    return int(np.argsort(mean_r, kind="stable")[len(mean_r) // 2])
 
 
 def _transformed_column(scores: Scores, transform: str, column: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from . import plot
 from .ordering import (confusion_ordering, hclust, spans, taxonomy_levels, taxonomy_order)
 from .scores import load_scores
-from .similarity import compute, cooccurrence_matrix, describe, star_classes
+from .similarity import compute, cooccurrence_matrix, describe, star_classes, typical_class
 
 
 # --------------------------------------------------------------------------- data sources
@@ -78,13 +78,12 @@ def fig1_distributions(scores, *, logit_transform: str = "none", source: str = "
                  "pearson", logit_transform),
                 ("(c) pearson on within-sample ranks", "sample-rank", "softmax")]
     reference = compute(scores, transform=logit_transform, warn=False)
-    mean_r = (reference.matrix.sum(axis=1) - 1) / (reference.n_classes - 1)
-    column = int(np.argsort(mean_r, kind="stable")[len(mean_r) // 2])  # a typical class
+    column = typical_class(reference)
+    block = np.asarray(scores.values, dtype=np.float64)
     panels = []
     for label, method, transform in variants:
         sim = reference if (method, transform) == ("pearson", logit_transform) else \
             compute(scores, method=method, transform=transform, warn=False)
-        block = np.asarray(scores.values, dtype=np.float64)
         convert = TRANSFORMS[transform]
         values = block if convert is None else convert(block)
         if method == "sample-rank":

@@ -340,6 +340,20 @@ def _warn_about(sim: Similarity) -> None:
 # --------------------------------------------------------------------------- statistics
 
 
+def typical_class(similarity: Similarity) -> int:
+    """Index of the class whose mean similarity to the others is the median one.
+
+    The class whose score distribution the Fig. 1 check shows: neither an outlier nor a hub.
+
+    >>> sim = compute(np.random.default_rng(0).normal(size=(300, 5)), out_dtype=np.float64)
+    >>> 0 <= typical_class(sim) < 5
+    True
+    """
+    matrix = similarity.matrix.astype(np.float64)
+    mean_r = (matrix.sum(axis=1) - 1.0) / max(similarity.n_classes - 1, 1)
+    return int(np.argsort(mean_r, kind="stable")[len(mean_r) // 2])
+
+
 def describe(values) -> dict:
     """Distribution statistics of a set of values (the paper's Fig. 1 check).
 
