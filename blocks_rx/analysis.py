@@ -75,11 +75,20 @@ class Analysis:
     cuts: dict = field(repr=False)
     example_class: int
     example_values: np.ndarray = field(repr=False)
+    similarity_stats: dict = field(default_factory=dict, repr=False)
+    example_stats: dict = field(default_factory=dict, repr=False)
     confusion: np.ndarray | None = field(default=None, repr=False)
     criteria: dict | None = None
     groups: GroupFindings | None = None
     timings: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @property
+    def accuracy(self) -> float | None:
+        """Top-1 accuracy against the true labels (single-label data with labels only)."""
+        if self.confusion is None:
+            return None
+        return float(np.trace(self.confusion) / max(int(self.confusion.sum()), 1))
 
     def report(self) -> dict:
         """The JSON report: inputs, methods, versions, timings and summary statistics."""
@@ -94,9 +103,9 @@ class Analysis:
             "versions": _versions(),
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "summary": {
-                "off_diagonal_similarity": describe(sim.off_diagonal()),
+                "off_diagonal_similarity": self.similarity_stats,
                 "example_class": {"name": self.scores.classes[self.example_class],
-                                  "values": describe(self.example_values)},
+                                  "values": self.example_stats},
             },
             "cuts": {str(k): int(v.max()) for k, v in self.cuts.items()},
             "warnings": list(self.warnings),
@@ -106,9 +115,7 @@ class Analysis:
         if self.groups is not None:
             report["groups"] = self.groups.report()
         if self.confusion is not None:
-            total = int(self.confusion.sum())
-            report["confusion"] = {"samples": total,
-                                   "accuracy": float(np.trace(self.confusion) / max(total, 1))}
+            report["confusion"] = {"samples": int(self.confusion.sum()), "accuracy": self.accuracy}
         return report
 
 
@@ -189,12 +196,14 @@ def analyze(
         confusion = None
         if scores.labels is not None and scores.labels.ndim == 1:
             confusion = confusion_matrix(scores.labels, predictions(scores), m)
+        similarity_stats, example_stats = describe(similarity.off_diagonal()), describe(column)
         timings["summary"] = time.perf_counter() - started
     for warning in caught:  # pass them on to the caller, and keep them for the report
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return Analysis(
         scores=scores, similarity=similarity, ordering=ordering, cuts=cut_levels,
-        example_class=example, example_values=column, confusion=confusion,
+        example_class=example, example_values=column, similarity_stats=similarity_stats,
+        example_stats=example_stats, confusion=confusion,
         criteria=criterion_values, groups=findings, timings=timings,
         warnings=tuple(str(w.message) for w in caught),
     )
@@ -220,7 +229,8 @@ def _transformed_column(scores: Scores, transform: str, column: int) -> np.ndarr
 
 
 def _drop_constant(scores: Scores, similarity: Similarity):
-    keep = np.array([c not in set(similarity.constant_classes) for c in scores.classes])
+    constant = set(similarity.constant_classes)
+    keep = np.array([c not in constant for c in scores.classes])
     kept = tuple(c for c, k in zip(scores.classes, keep) if k)
     labels = scores.labels
     if labels is not None and labels.ndim == 2:
@@ -380,13 +390,12 @@ def _write_figures(analysis: Analysis, folder: Path, dpi: int) -> None:
     fig.savefig(folder / "heatmap.png", dpi=dpi)
     sim = analysis.similarity
     label = f"{sim.method} on {sim.kind}" + (f" ({sim.transform})" if sim.transform != "none" else "")
-    off = sim.off_diagonal()
     fig = distributions([{
         "label": label,
         "class_name": analysis.scores.classes[analysis.example_class],
         "values": analysis.example_values,
-        "values_stats": describe(analysis.example_values),
-        "similarities": off,
-        "similarity_stats": describe(off),
+        "values_stats": analysis.example_stats,
+        "similarities": sim.off_diagonal(),
+        "similarity_stats": analysis.similarity_stats,
     }])
     fig.savefig(folder / "distributions.png", dpi=dpi)

@@ -236,9 +236,8 @@ def _run(scores, out: Path, options: dict, demo: bool = False) -> int:
     print(f"{sim.method} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
           f"({sim.seconds:.2f} s), {ordering.method} order ({ordering.linkage} linkage on "
           f"{ordering.distance}, {ordering.seconds:.2f} s); total {time.perf_counter() - started:.1f} s")
-    if result.confusion is not None:
-        report = result.report()
-        print(f"top-1 accuracy against the labels: {report['confusion']['accuracy']:.3f}")
+    if result.accuracy is not None:
+        print(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
     print(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
     if demo:
         print(f"open {out / 'heatmap.png'} to see the blocks")

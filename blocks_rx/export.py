@@ -79,14 +79,12 @@ def export_csv(result, folder, **kwargs) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".blocks-rx-", dir=folder.parent))
     try:
         _write_csv_files(content, staging)
-        if folder.exists():
-            for name in CSV_FILES:  # replace our files, leave anything else alone
-                if (folder / name).exists():
-                    (folder / name).unlink()
         folder.mkdir(exist_ok=True)
-        for name in CSV_FILES:
+        for name in CSV_FILES:  # replace our files (a stale hclust.csv goes); leave others alone
             if (staging / name).exists():
                 os.replace(staging / name, folder / name)
+            elif (folder / name).exists():
+                (folder / name).unlink()
         return folder
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -62,6 +62,9 @@ class Scores:
     kind: str = "logits"
     source: str = "<array>"
     labels: np.ndarray | None = field(default=None, repr=False)
+    #: Set by :func:`load_scores` once in-memory values were checked whole, so streaming
+    #: them does not check every block again.
+    finite_checked: bool = field(default=False, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -85,7 +88,8 @@ class Scores:
         """
         for start in range(0, self.n_samples, chunk_size):
             block = np.asarray(self.values[start : start + chunk_size], dtype=self.dtype)
-            _check_finite(block, start, self.classes, self.source)
+            if not self.finite_checked:
+                _check_finite(block, start, self.classes, self.source)
             yield start, block
 
 
@@ -238,7 +242,8 @@ def load_scores(
 
     values = _validate_values(values, name)
     names = _class_names(classes, stored_names, values.shape, name)
-    if not isinstance(values, np.memmap):
+    in_memory = not isinstance(values, np.memmap)
+    if in_memory:
         # Cheap for in-memory data; memory maps are checked block by block when read.
         _check_finite(values, 0, names, name)
     if labels is None:
@@ -250,7 +255,8 @@ def load_scores(
             warnings.warn(
                 f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
                 "pass kind='logits' if these are raw outputs.", stacklevel=2)
-    return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array)
+    return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array,
+                  finite_checked=in_memory)
 
 
 def _read(source, *, key, mmap):

@@ -18,12 +18,7 @@ def heatmap(
     max_labels: int = 100,
     title: str | None = None,
     colorbar: bool = True,
-    bands=None,
-    spans=None,
-    marks=None,
-    boundaries=None,
-    dendrogram: bool = False,
-    boxes=None,
+    **annotations,
 ):
     """Draw the similarity matrix with rows and columns in the given order.
 
@@ -43,6 +38,8 @@ def heatmap(
         Label every class when there are at most this many; otherwise an even subset.
     title : str, optional
     colorbar : bool
+    **annotations
+        Side annotations, as :func:`ordered_matrix` takes them:
     bands : list of lists of (start, end, name), optional
         Taxonomy levels as coloured bands at the right, top level first (see
         :func:`blocks_rx.ordering.taxonomy_levels`).
@@ -89,8 +86,7 @@ def heatmap(
     return ordered_matrix(
         similarity.matrix, ordering, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
         max_labels=max_labels, title=title, colorbar="similarity (correlation)" if colorbar else None,
-        bands=bands, spans=spans, marks=marks, boundaries=boundaries, dendrogram=dendrogram,
-        boxes=boxes)
+        **annotations)
 
 
 def ordered_matrix(
@@ -114,7 +110,8 @@ def ordered_matrix(
 ):
     """Draw any class x class matrix (confusion, co-occurrence, ...) in an ordering's order.
 
-    Same annotations as :func:`heatmap`; ``norm`` takes a matplotlib norm (e.g. ``LogNorm``)
+    Annotations (``bands``, ``spans``, ``marks``, ``boundaries``, ``dendrogram``,
+    ``boxes``) are described under :func:`heatmap`; ``norm`` takes a matplotlib norm (e.g. ``LogNorm``)
     and ``colorbar`` is the colour bar's label (None for no bar).
 
     >>> import numpy as np, blocks_rx
