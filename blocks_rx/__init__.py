@@ -14,17 +14,38 @@ True
 Importing this package starts no R, imports neither torch nor matplotlib.pyplot.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from .analysis import Analysis, analyze, read_outputs, write_outputs
+import warnings as _warnings
+
 from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
+from .pipeline import Analysis, analyze
+from .results import StoredResult
+from .results import read as read_result
+from .results import write as write_result
 from .scores import Scores, ScoresError, load_scores
 from .similarity import Similarity
 from .similarity import compute as compute_similarity
 
 __all__ = [
-    "Analysis", "Ordering", "Scores", "ScoresError", "Similarity",
+    "Analysis", "Ordering", "Scores", "ScoresError", "Similarity", "StoredResult",
     "analyze", "compute_similarity", "export_csv", "export_rds", "hclust", "load_scores",
-    "order_classes", "read_outputs", "to_r", "write_outputs",
+    "order_classes", "read_result", "to_r", "write_result",
 ]
+
+
+def write_outputs(analysis, out_dir, **kwargs):
+    """Deprecated name of :func:`write_result`."""
+    _warnings.warn("blocks_rx.write_outputs is now blocks_rx.write_result", DeprecationWarning,
+                   stacklevel=2)
+    return write_result(analysis, out_dir, **kwargs)
+
+
+def read_outputs(out_dir):
+    """Deprecated: :func:`read_result` returns a StoredResult; this returns
+    (similarity, ordering, report) as before."""
+    _warnings.warn("blocks_rx.read_outputs is now blocks_rx.read_result", DeprecationWarning,
+                   stacklevel=2)
+    stored = read_result(out_dir)
+    return stored.similarity, stored.ordering, stored.report

@@ -1,8 +1,14 @@
-"""Command line: each subcommand parses its options, calls the API and writes files."""
+"""Command line: each subcommand parses its options, calls the API and writes files.
+
+The options of ``analyze`` are built from the registries: every measure, transform,
+ordering and group method, and every option those methods take, comes from its registry
+entry, so ``--help`` always lists what the code can do.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import warnings
@@ -12,14 +18,72 @@ from . import __version__
 
 DESCRIPTION = "Class-similarity structure of large classifiers (Alsallakh et al., 2020)."
 
+#: Old option spellings: old flag -> (new flag, destination).
+DEPRECATED_FLAGS = {
+    "--method": ("--measure", "measure"),
+    "--order": ("--ordering", "ordering"),
+    "--backend": ("--hclust-backend", "hclust_backend"),
+    "--groups": ("--n-groups", "n_groups"),
+}
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised as an exception so that clean-up code runs (like KeyboardInterrupt)."""
+
+
+class _Deprecated(argparse.Action):
+    """An old spelling: stores into the new option's destination, with a warning."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        new = DEPRECATED_FLAGS[option_string][0]
+        warnings.warn(f"{option_string} is now {new}", DeprecationWarning, stacklevel=2)
+        setattr(namespace, self.dest, values)
+
+
+def _registry_help(option, takers: list[str]) -> str:
+    default = "" if option.default is None else f"; default: {option.default}"
+    return f"{option.help} [{', '.join(takers)}{default}]"
+
+
+def _add_registry_options(group, registry, *, skip=()) -> None:
+    """One flag per option any entry of ``registry`` takes, with the entries named."""
+    for name, (option, takers) in registry.options().items():
+        if name in skip:
+            continue
+        shown = takers if len(takers) <= 4 else takers[:2] + [f"{len(takers) - 2} more"]
+        kwargs = dict(dest=name, default=None, help=_registry_help(option, shown),
+                      metavar=option.metavar)
+        allowed = option.allowed()
+        if name == "control":
+            kwargs.update(action="append", type=_key_value)
+        elif allowed is not None:
+            kwargs.update(choices=list(allowed), metavar=None)
+        else:
+            kwargs["type"] = option.type
+        group.add_argument(option.flag, **kwargs)
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` -> (key, value as int, float, bool or str)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
+
 
 def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    from .ordering import DISTANCES, LINKAGES, METHODS as ORDERS
+    from .groups import GROUP_METHODS
+    from .ordering import ORDERINGS
     from .scores import TRANSFORMS
-    from .similarity import METHODS
+    from .similarity import MEASURES
 
     group = parser.add_argument_group("similarity")
-    group.add_argument("--method", choices=list(METHODS), default="pearson",
+    group.add_argument("--measure", choices=list(MEASURES), default="pearson",
                        help="correlation variant (default: pearson, the paper's Eq. 1)")
     group.add_argument("--transform", choices=list(TRANSFORMS), default="none",
                        help="per-sample conversion before correlating (default: none)")
@@ -31,43 +95,65 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
                        help="drop classes whose scores never vary instead of zeroing them")
     group.add_argument("--block-size", type=int, default=None, metavar="ROWS",
                        help="samples per streamed block (default: about 64 MB worth)")
-    group = parser.add_argument_group("ordering")
-    group.add_argument("--order", default="hclust", metavar="METHOD",
-                       help=f"{', '.join(ORDERS)}, or any R seriation method for dist objects "
-                            "(OLO, GW, Spectral, TSP, VAT, ...; see `blocks-rx doctor`); "
-                            "default: hclust")
-    group.add_argument("--backend", choices=["auto", "r", "python"], default="auto",
-                       help="hclust in R (through rpy2) or its exact Python twin; auto: R when "
-                            "available (default)")
-    group.add_argument("--taxonomy", metavar="FILE",
-                       help="CSV with columns class,path (e.g. indoor/shopping) for --order taxonomy")
-    group.add_argument("--seed", type=int, default=0, help="seed for stochastic seriation methods")
+
+    builtin = [name for name, entry in ORDERINGS.items() if entry.family != "seriation"]
+    group = parser.add_argument_group("ordering", "the order of the classes, and the options "
+                                      "of each ordering method (in brackets: which take it)")
+    group.add_argument("--ordering", default="hclust", metavar="METHOD",
+                       help=f"{', '.join(builtin)}, or one of R seriation's "
+                            f"{len(ORDERINGS) - len(builtin)} methods (OLO, GW, Spectral, TSP, "
+                            "VAT, ...; `blocks-rx methods` lists them); default: hclust")
+    _add_registry_options(group, ORDERINGS, skip=("seed",))
+    group.add_argument("--cuts", default=None, metavar="K,K,...",
+                       help="flat cuts of the tree listed in order.csv (default: 2,4,8,16, "
+                            "those below the number of classes)")
     group.add_argument("--criteria", action="store_true",
                        help="add R seriation's criterion values of the order to report.json")
-    group = parser.add_argument_group("groups")
-    group.add_argument("--no-groups", dest="groups", action="store_false",
-                       help="skip fuzzy, failed and split groups (groups.csv, groups.png)")
-    group.add_argument("--groups", dest="n_groups", type=int, default=None, metavar="N",
-                       help="number of fuzzy groups (default: chosen from the eigenvalues)")
-    group.add_argument("--linkage", choices=list(LINKAGES), default="complete",
-                       help="hclust linkage, R's names (default: complete, as in the paper)")
-    group.add_argument("--distance", choices=list(DISTANCES), default="1-r",
-                       help="distance derived from the similarity (default: 1-r)")
-    group.add_argument("--cuts", default="2,4,8,16", metavar="K,K,...",
-                       help="flat cuts listed in order.csv (default: 2,4,8,16)")
+
+    group = parser.add_argument_group("groups", "overlapping, failed and split groups "
+                                      "(groups.csv, groups.png); need an ordering with a tree")
+    group.add_argument("--group-method", dest="groups", choices=list(GROUP_METHODS),
+                       default=next(iter(GROUP_METHODS)),
+                       help=f"how groups are found (default: {next(iter(GROUP_METHODS))})")
+    group.add_argument("--no-groups", dest="groups", action="store_const", const=None,
+                       help="skip the groups")
+    _add_registry_options(group, GROUP_METHODS)
+
+    group = parser.add_argument_group("run")
+    group.add_argument("--seed", type=int, default=0,
+                       help="seed of every stochastic step: seriation methods (set.seed in R) "
+                            "and fuzzy c-means (default: 0)")
+    group.add_argument("--max-memory", metavar="SIZE", default=None,
+                       help="memory the job may use, e.g. 6G (default: what is available "
+                            "now); a job estimated to need more is refused before it starts")
+    group.add_argument("--dry-run", action="store_true",
+                       help="print the estimated memory of each step and exit")
+    for old, (new, dest) in DEPRECATED_FLAGS.items():
+        parser.add_argument(old, dest=dest, action=_Deprecated, help=argparse.SUPPRESS,
+                            type=int if dest == "n_groups" else None)
 
 
 def _analysis_kwargs(args) -> dict:
+    from .groups import GROUP_METHODS
+    from .ordering import ORDERINGS
+    from .preflight import parse_size
+
     try:
-        cuts = tuple(int(k) for k in args.cuts.split(",") if k.strip())
+        cuts = None if args.cuts is None else tuple(int(k) for k in args.cuts.split(",")
+                                                    if k.strip())
     except ValueError:
-        raise SystemExit(f"blocks-rx: --cuts must be comma-separated integers, got {args.cuts!r}")
-    return dict(method=args.method, transform=args.transform, clip_negative=args.clip_negative,
-                order=args.order, linkage=args.linkage, distance=args.distance, cuts=cuts,
-                backend=args.backend, taxonomy=args.taxonomy, seed=args.seed,
-                criteria=args.criteria, groups=args.groups, n_groups=args.n_groups,
-                drop_constant=args.drop_constant,
-                block_size=args.block_size)
+        raise SystemExit(f"blocks-rx: error: --cuts must be comma-separated integers, "
+                         f"got {args.cuts!r}") from None
+    options = {}
+    for name in set(ORDERINGS.options()) | set(GROUP_METHODS.options()):
+        value = getattr(args, name, None)
+        if value is not None and name != "seed":
+            options[name] = dict(value) if name == "control" else value
+    max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
+    return dict(measure=args.measure, transform=args.transform,
+                clip_negative=args.clip_negative, drop_constant=args.drop_constant,
+                ordering=args.ordering, groups=args.groups, cuts=cuts, criteria=args.criteria,
+                seed=args.seed, block_size=args.block_size, max_memory=max_memory, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,24 +165,29 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="similarity matrix, hclust order, heatmap and report from a score file",
         description="Compute the class-similarity matrix of a score matrix (samples x classes), "
                     "order it with R-identical hclust and write similarity.npz, order.csv, "
-                    "heatmap.png, distributions.png and report.json.")
+                    "heatmap.png, distributions.png, report.json (and groups.csv, "
+                    "groups.png). The output folder is replaced whole, only when every file "
+                    "is complete.")
     analyze.add_argument("scores", help="score file: .npy .npz .csv .tsv .parquet .pt")
-    analyze.add_argument("--out", required=True, type=Path, help="output folder")
-    analyze.add_argument("--classes", help="class names, one per line (default: from the file)")
-    analyze.add_argument("--labels", help="true labels (indices or names, one per line; .npy) "
-                                          "for a confusion matrix")
-    analyze.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
-                         default="logits", help="what the scores are (default: logits)")
-    analyze.add_argument("--key", help="array name inside an .npz or .pt file")
+    analyze.add_argument("--out", required=True, help="output folder (new, empty, or an "
+                                                      "earlier result, which is replaced)")
+    inputs = analyze.add_argument_group("input")
+    inputs.add_argument("--classes", help="class names, one per line (default: from the file)")
+    inputs.add_argument("--labels", help="true labels (indices or names, one per line; .npy) "
+                                         "for a confusion matrix")
+    inputs.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
+                        default="logits", help="what the scores are (default: logits)")
+    inputs.add_argument("--key", help="array name inside an .npz or .pt file")
+    _add_analysis_options(analyze)
     analyze.add_argument("--export-r", action="store_true",
                          help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
-    _add_analysis_options(analyze)
 
     export = commands.add_parser(
         "export", help="export an analyze output folder for R (.rds, or CSV + JSON)",
         description="Write the similarity matrix, a real R hclust object, the order and the "
                     "provenance of an analyze output folder as one .rds file (needs R and rpy2) "
-                    "or as CSV + JSON that r_scripts/read_blocks.R reads into the same list.")
+                    "or as CSV + JSON that r_scripts/read_blocks.R reads into the same list. "
+                    "A folder whose files come from different runs is refused.")
     export.add_argument("result", type=Path, help="a folder written by `blocks-rx analyze`")
     export.add_argument("--format", choices=["rds", "csv"], default="rds")
     export.add_argument("--out", type=Path,
@@ -113,13 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help="what is installed (R, seriation, rpy2, torch, CUDA) "
                                        "and how to fix what is missing")
+    methods = commands.add_parser(
+        "methods", help="every measure, transform, distance, linkage, ordering and group "
+                        "method, with its options and facts")
+    methods.add_argument("kind", nargs="?", choices=list(_registries()),
+                         help="only this kind (default: all)")
 
     demo = commands.add_parser(
         "demo", help="run the analysis on the embedded langid demo (97 languages, real model)",
         description="Score texts built from Babel's CLDR locale data with langid's 97-language "
                     "model (both ship inside their packages; nothing is downloaded), then run "
                     "the analysis. The scores are cached after the first run.")
-    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--out", default="demo-output", help="output folder")
     demo.add_argument("--transform", default="standardize",
                       choices=["none", "center", "standardize"],
                       help="per-text transform of langid's scores (default: standardize; raw "
@@ -127,22 +223,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _registries() -> dict:
+    from .groups import GROUP_METHODS
+    from .ordering import DISTANCES, HCLUST_BACKENDS, LINKAGES, ORDERINGS
+    from .scores import TRANSFORMS
+    from .similarity import MEASURES
+
+    return {"measures": MEASURES, "transforms": TRANSFORMS, "distances": DISTANCES,
+            "linkages": LINKAGES, "hclust-backends": HCLUST_BACKENDS, "orderings": ORDERINGS,
+            "group-methods": GROUP_METHODS}
+
+
 def _plain_warning(message, category, *args, **kwargs) -> str:
     return f"warning: {message}\n"
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    previous_term = signal.getsignal(signal.SIGTERM)
     with warnings.catch_warnings():  # restores the caller's filters and format afterwards
         warnings.simplefilter("default")
         warnings.formatwarning, previous = _plain_warning, warnings.formatwarning
+        args = build_parser().parse_args(argv)
+        try:
+            signal.signal(signal.SIGTERM, _raise_interrupted)
+        except ValueError:  # not the main thread: leave signals alone
+            previous_term = None
         try:
             return _dispatch(args)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            name = "SIGTERM" if isinstance(exc, Interrupted) else "SIGINT"
+            out = getattr(args, "out", None)
+            kept = f"; {out} was left as it was" if out and args.command in ("analyze", "demo") else ""
+            print(f"blocks-rx: interrupted by {name}{kept}", file=sys.stderr)
+            return 143 if name == "SIGTERM" else 130
         finally:
             warnings.formatwarning = previous
+            if previous_term is not None:
+                signal.signal(signal.SIGTERM, previous_term)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
 
 
 def _dispatch(args) -> int:
+    from ._folders import FolderBusy
+    from .preflight import PreflightError
+    from .registry import OptionError, UnknownChoice
+    from .results import ResultError
     from .scores import ScoresError
 
     try:
@@ -162,59 +290,98 @@ def _dispatch(args) -> int:
             from .doctor import report
 
             return report()
-    except ScoresError as exc:
+        if args.command == "methods":
+            return _methods(args.kind)
+    except (ScoresError, OptionError, UnknownChoice, ResultError) as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, ImportError, OSError, RuntimeError) as exc:
+    except (PreflightError, FolderBusy, ValueError, ImportError, OSError, RuntimeError) as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 1
     return 0  # pragma: no cover - argparse requires a command
 
 
 def _analyze(args) -> int:
-    from .analysis import analyze, write_outputs
+    from .results import check_target
     from .scores import load_scores
 
+    options = _analysis_kwargs(args)
+    check_target(args.out)  # before reading a large input
     scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
                          kind=args.kind, key=args.key)
-    status = _run(scores, args.out, _analysis_kwargs(args))
+    if args.dry_run:
+        return _dry_run(scores, options)
+    status = _run(scores, args.out, options)
     if status == 0 and args.export_r:
         from .r.session import available
 
-        return _export(args.out, "rds" if available() else "csv", None)
+        return _export(Path(args.out), "rds" if available() else "csv", None)
     return status
 
 
-def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
-    from .analysis import read_outputs
-    from .export import export_csv, export_rds
+def _dry_run(scores, options: dict) -> int:
+    from .pipeline import route_options
+    from .preflight import plan
 
-    similarity, ordering, report = read_outputs(result_dir)
-    extra = dict(provenance=report, **_saved_groups(result_dir))
+    ordering_options, _ = route_options(options["ordering"], options["groups"],
+                                        _method_options(options), options["seed"])
+    job = plan(scores.n_samples, scores.n_classes, itemsize=scores.dtype.itemsize,
+               measure=options["measure"], ordering=options["ordering"],
+               hclust_backend=_backend_for(ordering_options, scores.n_classes),
+               groups=options["groups"], criteria=options["criteria"],
+               block_size=options["block_size"])
+    print(job.describe())
+    job.check(max_memory=options["max_memory"])
+    print("fits: the job would run")
+    return 0
+
+
+def _method_options(options: dict) -> dict:
+    general = {"measure", "transform", "clip_negative", "drop_constant", "ordering", "groups",
+               "cuts", "criteria", "seed", "block_size", "max_memory"}
+    return {k: v for k, v in options.items() if k not in general}
+
+
+def _backend_for(ordering_options: dict, m: int) -> str:
+    backend = ordering_options.get("hclust_backend")
+    if backend is None:
+        return "python"
+    from .ordering import resolve_backend
+
+    return resolve_backend(backend, m)[0]
+
+
+def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
+    from .export import export_csv, export_rds
+    from .results import read
+
+    stored = read(result_dir)
     if fmt == "rds":
-        target = export_rds((similarity, ordering), target or result_dir / "blocks.rds", **extra)
+        target = export_rds(stored, target or result_dir / "blocks.rds")
         print(f"wrote {target}; in R: x <- readRDS('{target}'); plot(x$hclust)")
     else:
-        target = export_csv((similarity, ordering), target or result_dir / "r-export", **extra)
+        target = export_csv(stored, target or result_dir / "r-export")
         print(f"wrote {target}/; in R: source('r_scripts/read_blocks.R'); x <- read_blocks('{target}')")
     return 0
 
 
-def _saved_groups(result_dir: Path) -> dict:
-    """Crisp groups (1-based) and memberships from an analyze folder's groups.csv, if any."""
-    path = result_dir / "groups.csv"
-    if not path.exists():
-        return {}
-    import pandas as pd
-
-    table = pd.read_csv(path)
-    columns = [c for c in table.columns if c.startswith("membership_G")]
-    return {"groups": table["group"].str[1:].astype(int).to_numpy(),
-            "memberships": table[columns].to_numpy()}
+def _methods(kind: str | None) -> int:
+    for name, registry in _registries().items():
+        if kind is not None and name != kind:
+            continue
+        print(f"{name}:")
+        for row in registry.table():
+            facts = [f"{k}={v}" for k, v in row.items()
+                     if k not in ("name", "description", "options") and v not in (False, "", None)]
+            extra = "  [" + ", ".join(facts) + "]" if facts else ""
+            options = f"  options: {', '.join(row['options'])}" if row["options"] else ""
+            print(f"  {row['name']:<16} {row['description']}{extra}{options}")
+        print()
+    return 0
 
 
 def _demo(args) -> int:
-    from .demo import load_langid_demo
+    from .datasets import load_langid_demo
     from .scores import load_scores
 
     started = time.perf_counter()
@@ -222,25 +389,28 @@ def _demo(args) -> int:
     print(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
           f"languages ({time.perf_counter() - started:.1f} s, cached after the first run)")
     scores = load_scores(data["scores"], classes=data["classes"], labels=data["labels"])
-    options = dict(transform=args.transform)
-    return _run(scores, args.out, options, demo=True)
+    return _run(scores, args.out, dict(transform=args.transform), demo=True)
 
 
-def _run(scores, out: Path, options: dict, demo: bool = False) -> int:
-    from .analysis import analyze, write_outputs
+def _run(scores, out, options: dict, demo: bool = False) -> int:
+    from .pipeline import analyze
+    from .results import staging, write_into
 
     started = time.perf_counter()
-    result = analyze(scores, **options)
-    written = write_outputs(result, out)
+    with staging(out) as staged:  # taken first: a busy or foreign folder fails at once
+        result = analyze(scores, **options)
+        written = write_into(result, staged.path)
+        staged.commit()
     sim, ordering = result.similarity, result.ordering
-    print(f"{sim.method} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
-          f"({sim.seconds:.2f} s), {ordering.method} order ({ordering.linkage} linkage on "
-          f"{ordering.distance}, {ordering.seconds:.2f} s); total {time.perf_counter() - started:.1f} s")
+    how = (f"{ordering.linkage} linkage on {ordering.distance}, " if ordering.linkage else "")
+    print(f"{sim.measure} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
+          f"({sim.seconds:.2f} s), {ordering.method} order ({how}{ordering.seconds:.2f} s); "
+          f"total {time.perf_counter() - started:.1f} s")
     if result.accuracy is not None:
         print(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
     print(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
     if demo:
-        print(f"open {out / 'heatmap.png'} to see the blocks")
+        print(f"open {Path(out) / 'heatmap.png'} to see the blocks")
     return 0
 
 

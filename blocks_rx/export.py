@@ -15,9 +15,6 @@ Both carry the same named list, which ``r_scripts/read_blocks.R`` rebuilds from 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +44,8 @@ def export_content(similarity, ordering, *, groups=None, memberships=None, prove
 
 
 def export_rds(result, path, **kwargs) -> Path:
-    """Write ``result`` (an Analysis, or a (Similarity, Ordering) pair) as one ``.rds``.
+    """Write ``result`` (an Analysis, a StoredResult, or a (Similarity, Ordering) pair) as one
+    ``.rds``.
 
     In R: ``x <- readRDS(path); plot(x$hclust); cutree(x$hclust, k = 5)``.
     Needs R and rpy2 (:class:`blocks_rx.r.RUnavailable` says what to install);
@@ -69,25 +67,25 @@ def to_r(result, name: str = "blocks", **kwargs) -> None:
 
 
 def export_csv(result, folder, **kwargs) -> Path:
-    """Write the export as CSV + JSON into ``folder`` (atomically), for plain R.
+    """Write the export as CSV + JSON into ``folder`` (replaced whole), for plain R.
 
     In R: ``source("r_scripts/read_blocks.R"); x <- read_blocks(folder)``.
     """
+    from ._folders import StagedFolder
+
     content = _content(result, **kwargs)
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".blocks-rx-", dir=folder.parent))
-    try:
-        _write_csv_files(content, staging)
-        folder.mkdir(exist_ok=True)
-        for name in CSV_FILES:  # replace our files (a stale hclust.csv goes); leave others alone
-            if (staging / name).exists():
-                os.replace(staging / name, folder / name)
-            elif (folder / name).exists():
-                (folder / name).unlink()
-        return folder
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{folder} is a file; the CSV export is a folder")
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in CSV_FILES)
+        if foreign:
+            raise FileExistsError(f"{folder} holds files that are not part of a blocks-rx "
+                                  f"export ({', '.join(foreign[:5])}); choose another folder")
+    with StagedFolder(folder) as staged:
+        _write_csv_files(content, staged.path)
+        staged.commit()
+    return folder
 
 
 def _write_csv_files(content: dict, folder: Path) -> None:
@@ -116,14 +114,23 @@ def _write_csv_files(content: dict, folder: Path) -> None:
 
 
 def _content(result, **kwargs) -> dict:
+    """The export list of an Analysis, a StoredResult (a folder read back) or a pair."""
+    from .pipeline import Analysis
+    from .results import StoredResult
+
     if isinstance(result, tuple) and len(result) == 2:
         return export_content(*result, **kwargs)
-    if hasattr(result, "similarity") and hasattr(result, "ordering"):
-        if hasattr(result, "report"):  # an Analysis: its report is the provenance
-            kwargs.setdefault("provenance", result.report())
-        findings = getattr(result, "groups", None)
-        if findings is not None:
-            kwargs.setdefault("groups", np.asarray(findings.groups.crisp) + 1)
-            kwargs.setdefault("memberships", findings.groups.memberships)
-        return export_content(result.similarity, result.ordering, **kwargs)
-    raise TypeError("export needs an Analysis or a (Similarity, Ordering) pair")
+    if isinstance(result, Analysis):
+        kwargs.setdefault("provenance", result.report())
+        if result.findings is not None:
+            kwargs.setdefault("groups", np.asarray(result.findings.fuzzy.crisp) + 1)
+            kwargs.setdefault("memberships", result.findings.fuzzy.memberships)
+    elif isinstance(result, StoredResult):
+        kwargs.setdefault("provenance", result.report)
+        if result.groups is not None:
+            kwargs.setdefault("groups", result.groups.crisp + 1)
+            kwargs.setdefault("memberships", result.groups.memberships)
+    else:
+        raise TypeError("export needs an Analysis, a StoredResult (blocks_rx.read_result) or "
+                        f"a (Similarity, Ordering) pair, not a {type(result).__name__}")
+    return export_content(result.similarity, result.ordering, **kwargs)

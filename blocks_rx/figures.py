@@ -8,6 +8,10 @@ Each ``fig*`` function computes what its figure needs with the blocks-rx API and
 - **planted** (synthetic): scores with a planted taxonomy, class imbalance, multi-label
   structure, or failed and split groups, where no offline real data has that property. Every
   synthetic figure says so in its title.
+
+All three come from :mod:`blocks_rx.datasets`. The functions that take ``scores`` accept any
+:class:`blocks_rx.Scores`; those that take ``data`` expect the dict of a ``planted_*``
+generator (``scores`` and ``classes``, plus ``taxonomy``, ``labels`` or ``stars`` as used).
 """
 
 from __future__ import annotations
@@ -18,48 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from . import plot
+# The data sources live in blocks_rx.datasets; importable from here too, as before.
+from .datasets import digits_classifier, langid_scores  # noqa: F401
 from .ordering import (confusion_ordering, hclust, spans, taxonomy_levels, taxonomy_order)
 from .scores import load_scores
 from .similarity import compute, cooccurrence_matrix, describe, star_classes, typical_class
-
-
-# --------------------------------------------------------------------------- data sources
-
-
-def langid_scores():
-    """The embedded langid demo as Scores (raw log-probabilities), plus its texts."""
-    from .demo import load_langid_demo
-
-    data = load_langid_demo()
-    return load_scores(data["scores"], classes=data["classes"], labels=data["labels"]), data["texts"]
-
-
-def digits_classifier(seed: int = 0) -> dict:
-    """Logistic regression on half of scikit-learn's digits, scored on the other half.
-
-    Returns the held-out ``scores`` (decision-function logits), ``labels``, ``predictions``,
-    ``classes`` and one ``images`` entry (8x8) per class.
-    """
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.linear_model import LogisticRegression
-    except ImportError as exc:
-        raise ImportError("the digits figures need scikit-learn: pip install scikit-learn") from exc
-    digits = load_digits()
-    rng = np.random.default_rng(seed)
-    index = rng.permutation(len(digits.target))
-    train, test = index[: len(index) // 2], index[len(index) // 2:]
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):  # a tiny fit: BLAS threads only contend (seconds on a busy machine)
-        model = LogisticRegression(max_iter=2000, C=0.05).fit(digits.data[train] / 16,
-                                                              digits.target[train])
-    scores = model.decision_function(digits.data[test] / 16).astype(np.float32)
-    labels = digits.target[test]
-    classes = [f"digit {d}" for d in range(10)]
-    images = {classes[d]: digits.images[test][labels == d][0] for d in range(10)}
-    return {"scores": scores, "labels": labels, "predictions": scores.argmax(axis=1),
-            "classes": classes, "images": images}
 
 
 # --------------------------------------------------------------------------- figures
@@ -83,8 +50,8 @@ def fig1_distributions(scores, *, logit_transform: str = "none", source: str = "
     panels = []
     for label, method, transform in variants:
         sim = reference if (method, transform) == ("pearson", logit_transform) else \
-            compute(scores, method=method, transform=transform, warn=False)
-        convert = TRANSFORMS[transform]
+            compute(scores, measure=method, transform=transform, warn=False)
+        convert = TRANSFORMS[transform].function
         values = block if convert is None else convert(block)
         if method == "sample-rank":
             from scipy.stats import rankdata
@@ -136,8 +103,7 @@ def fig4a_cooccurrence(data: dict):
     cooc = cooccurrence_matrix(data["labels"]).astype(np.float64)
     ordering = taxonomy_order(np.eye(len(data["classes"])), data["taxonomy"], classes=data["classes"])
     stars = star_classes(cooc)
-    position = np.empty(len(ordering.order), dtype=np.int64)
-    position[ordering.order] = np.arange(len(ordering.order))
+    position = ordering.positions
     shown = np.where(cooc > 0, cooc, np.nan)
     fig = plot.ordered_matrix(
         shown, ordering, cmap="magma_r", norm=LogNorm(vmin=1, vmax=np.nanmax(shown)),
@@ -163,14 +129,14 @@ def fig4b_spans(data: dict, *, k: int = 6):
 
 def fig5_groups(data: dict):
     """Fig. 5: hclust order with coherent (green), failed (blue) and split (red) groups."""
-    from .analysis import find_groups
+    from .groups import find_groups
 
     scores = load_scores(data["scores"], classes=data["classes"])
     sim = compute(scores, warn=False)
     ordering = hclust(sim)
     found = find_groups(sim, ordering)
     fig = plot.groups_heatmap(
-        sim, ordering, found.groups, failed=found.failed[:3], split=found.split,
+        sim, ordering, found.fuzzy, failed=found.failed[:3], split=found.split,
         coherent=found.coherent,
         title="Fig. 5 analogue: fuzzy c-means groups; blue columns: failed groups, red boxes: "
               "split groups\n(synthetic: planted overlapping and split groups)")
@@ -180,7 +146,7 @@ def fig5_groups(data: dict):
 def fig6_text_groups(data: dict, *, k: int = 5, shown: int = 2, max_lines: int = 12):
     """Fig. 6: probability-based Spearman similarity, two groups boxed with their labels listed."""
     scores = load_scores(data["scores"], classes=data["classes"], kind="multilabel")
-    sim = compute(scores, method="spearman", transform="sigmoid", warn=False)
+    sim = compute(scores, measure="spearman", transform="sigmoid", warn=False)
     ordering = hclust(sim)
     groups = spans(ordering, ordering.cut(k), taxonomy=data["taxonomy"], min_size=3)
     chosen = sorted(groups, key=lambda s: s[0] - s[1])[:shown]  # the largest groups
@@ -274,7 +240,7 @@ def make_all(out_dir, *, dpi: int = 110, log=print) -> dict[str, Path]:
     Figures are written one by one as they are made, each through a temporary name, so an
     interrupted run leaves only complete files.
     """
-    from .synthetic import planted_multilabel, planted_taxonomy
+    from .datasets import planted_multilabel, planted_overlaps, planted_taxonomy
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,8 +265,6 @@ def make_all(out_dir, *, dpi: int = 110, log=print) -> dict[str, Path]:
     save("fig3_frequency.png", fig3_frequency(multilabel))
     save("fig4a_cooccurrence.png", fig4a_cooccurrence(multilabel)[0])
     save("fig4b_spans.png", fig4b_spans(multilabel)[0])
-    from .synthetic import planted_overlaps
-
     save("fig5_groups.png", fig5_groups(planted_overlaps())[0])
     save("fig6_text_groups.png", fig6_text_groups(multilabel)[0])
     save("fig7_examples.png", fig7_examples(langid, texts)[0])

@@ -14,9 +14,11 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
+
+from .registry import Entry, Registry
 
 SCORE_KINDS = ("logits", "probabilities", "multilabel")
 
@@ -172,15 +174,25 @@ def log_scores(block: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(block, tiny))
 
 
+@dataclass(frozen=True)
+class Transform(Entry):
+    """A per-sample transform applied to each block of rows before correlating (``function``
+    maps an (rows, m) block to one of the same shape; None leaves the scores as they are)."""
+
+
 #: Per-sample transforms applied to each block of rows before similarity is computed.
-TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
-    "none": None,
-    "center": center_rows,
-    "standardize": standardize_rows,
-    "softmax": softmax,
-    "sigmoid": sigmoid,
-    "log": log_scores,
-}
+TRANSFORMS: Registry[Transform] = Registry("transform")
+for _name, _function, _text in [
+    ("none", None, "the scores as given (the paper's default)"),
+    ("center", center_rows, "subtract each sample's mean score (removes per-sample logit "
+                            "offsets)"),
+    ("standardize", standardize_rows, "per-sample z-score: removes each sample's offset and "
+                                      "spread"),
+    ("softmax", softmax, "logits -> probabilities (row-wise softmax)"),
+    ("sigmoid", sigmoid, "multi-label logits -> independent probabilities"),
+    ("log", log_scores, "natural log of probabilities (tiny values floored)"),
+]:
+    TRANSFORMS.register(Transform(_name, _function, _text))
 
 
 # --------------------------------------------------------------------------- loading

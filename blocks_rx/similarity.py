@@ -28,16 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .registry import Entry, Registry
 from .scores import TRANSFORMS, Scores, load_scores
-
-#: Similarity measures by name, with a one-line description each.
-METHODS = {
-    "pearson": "Pearson correlation of the score columns (Eq. 1).",
-    "spearman": "Pearson correlation of each class's ranks over the samples "
-                "(scipy.stats.spearmanr).",
-    "sample-rank": "Pearson correlation of the classes' ranks within each sample "
-                   "(1..m); the variant of the paper's Fig. 1c.",
-}
 
 #: Mean off-diagonal correlation above which raw logits look dominated by per-sample offsets.
 OFFSET_WARNING_LEVEL = 0.9
@@ -64,8 +56,8 @@ class Similarity:
         Symmetric, diagonal 1, values in [-1, 1]; rows/columns of constant classes are 0
         off the diagonal (see ``constant_classes``).
     classes : tuple of str
-    method : str
-        One of :data:`METHODS`.
+    measure : str
+        One of :data:`MEASURES`.
     kind, transform : str
         The score kind and the per-sample transform applied before correlating.
     clip_negative : bool
@@ -82,7 +74,7 @@ class Similarity:
 
     matrix: np.ndarray = field(repr=False)
     classes: tuple[str, ...]
-    method: str = "pearson"
+    measure: str = "pearson"
     kind: str = "logits"
     transform: str = "none"
     clip_negative: bool = False
@@ -96,30 +88,126 @@ class Similarity:
     def n_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def method(self) -> str:
+        """Deprecated name of :attr:`measure`."""
+        warnings.warn("Similarity.method is now Similarity.measure", DeprecationWarning,
+                      stacklevel=2)
+        return self.measure
+
     def off_diagonal(self) -> np.ndarray:
-        """The m(m-1)/2 values above the diagonal, as float64."""
-        upper = np.triu_indices(self.n_classes, k=1)
-        return self.matrix[upper].astype(np.float64)
+        """The m(m-1)/2 values above the diagonal, row by row, as float64.
+
+        Copied row by row: index arrays for all pairs would take twice the memory of the
+        values (two int64 per pair).
+        """
+        m = self.n_classes
+        out = np.empty(m * (m - 1) // 2)
+        start = 0
+        for i in range(m - 1):
+            out[start : start + m - 1 - i] = self.matrix[i, i + 1 :]
+            start += m - 1 - i
+        return out
 
     def provenance(self) -> dict:
         """What was computed, as plain JSON-ready values."""
         return {
-            "method": self.method, "kind": self.kind, "transform": self.transform,
+            "measure": self.measure, "kind": self.kind, "transform": self.transform,
             "clip_negative": self.clip_negative, "n_samples": self.n_samples,
             "n_classes": self.n_classes, "dtype": self.dtype,
             "constant_classes": list(self.constant_classes), "source": self.source,
         }
 
 
+@dataclass(frozen=True)
+class Measure(Entry):
+    """A similarity measure: ``function(scores, convert, block_size)`` yields the blocks of
+    rows whose Pearson correlation is the measure.
+
+    ``streams`` says whether memory stays O(m^2 + block * m); a measure that does not
+    (spearman ranks each column over all samples) holds ``holds_scores`` copies of the
+    n x m scores (in the compute precision) plus ``holds_float64`` float64 copies.
+    """
+
+    streams: bool = True
+    holds_scores: float = 0.0
+    holds_float64: float = 0.0
+
+    def scores_bytes(self, n: int, m: int, itemsize: int) -> int:
+        """Memory this measure holds in proportion to the score matrix (n x m)."""
+        return int(n * m * (self.holds_scores * itemsize + self.holds_float64 * 8))
+
+
+def _row_blocks(scores: Scores, convert, block_size: int, rank_rows: bool = False):
+    if rank_rows:
+        from scipy.stats import rankdata
+    for _, block in scores.iter_chunks(block_size):
+        if convert is not None:
+            block = convert(block)
+        if rank_rows:
+            block = rankdata(block, axis=1).astype(block.dtype, copy=False)
+        yield block
+
+
+def _sample_rank_blocks(scores: Scores, convert, block_size: int):
+    return _row_blocks(scores, convert, block_size, rank_rows=True)
+
+
+def _column_rank_blocks(scores: Scores, convert, block_size: int):
+    """Spearman needs each column's ranks over *all* samples: rank first, then stream.
+
+    This holds the n x m scores and their float64 ranks at once (see ``MEASURES``).
+    """
+    from scipy.stats import rankdata
+
+    values = np.empty((scores.n_samples, scores.n_classes), dtype=scores.dtype)
+    for start, block in scores.iter_chunks(block_size):
+        values[start : start + block.shape[0]] = block if convert is None else convert(block)
+    # float32 holds ranks (multiples of 0.5) exactly up to 2**23.
+    rank_dtype = scores.dtype if scores.n_samples < 2**23 else np.float64
+    ranks = rankdata(values, axis=0).astype(rank_dtype, copy=False)
+    del values
+    for start in range(0, scores.n_samples, block_size):
+        yield ranks[start : start + block_size]
+
+
+#: Similarity measures by name.
+MEASURES: Registry[Measure] = Registry("similarity measure")
+MEASURES.register(Measure("pearson", _row_blocks,
+                          "Pearson correlation of the score columns (the paper's Eq. 1)."))
+MEASURES.register(Measure("spearman", _column_rank_blocks,
+                          "Pearson correlation of each class's ranks over the samples "
+                          "(scipy.stats.spearmanr).", streams=False, holds_scores=2.0,
+                          holds_float64=1.0))
+MEASURES.register(Measure("sample-rank", _sample_rank_blocks,
+                          "Pearson correlation of the classes' ranks within each sample "
+                          "(1..m); the variant of the paper's Fig. 1c."))
+
+#: Deprecated: {name: description} of :data:`MEASURES`.
+METHODS = {name: entry.description for name, entry in MEASURES.items()}
+
+
+def default_block_size(n_samples: int, n_classes: int, itemsize: int) -> int:
+    """Rows per streamed block: near 64 MB, and equal blocks (a small last one is slow).
+
+    >>> default_block_size(100_000, 2_622, 4)
+    6250
+    """
+    target = max(256, _BLOCK_BYTES // (n_classes * itemsize))
+    n_blocks = -(-n_samples // target)
+    return -(-n_samples // n_blocks)
+
+
 def compute(
     scores,
     *,
-    method: str = "pearson",
+    measure: str = "pearson",
     transform: str = "none",
     clip_negative: bool = False,
     block_size: int | None = None,
     out_dtype=np.float32,
     warn: bool = True,
+    method: str | None = None,
 ) -> Similarity:
     """Class-similarity matrix of a score matrix.
 
@@ -127,12 +215,13 @@ def compute(
     ----------
     scores : Scores, ndarray, DataFrame or path
         Anything :func:`blocks_rx.load_scores` accepts.
-    method : {"pearson", "spearman", "sample-rank"}
-        See the module docstring; ``pearson`` is the paper's default.
-    transform : {"none", "center", "standardize", "softmax", "sigmoid", "log"}
-        Per-sample conversion before correlating. ``center`` subtracts each sample's mean
-        logit, removing the per-sample offset that raw logits may carry; ``standardize``
-        also divides by each sample's spread.
+    measure : {"pearson", "spearman", "sample-rank"}
+        One of :data:`MEASURES` (see the module docstring); ``pearson`` is the paper's.
+    transform : str
+        One of :data:`~blocks_rx.scores.TRANSFORMS`, a per-sample conversion before
+        correlating. ``center`` subtracts each sample's mean logit, removing the per-sample
+        offset that raw logits may carry; ``standardize`` also divides by each sample's
+        spread.
     clip_negative : bool
         Set negative correlations to 0 (the authors' notebook does, "to sharpen the
         blocks"). Off by default.
@@ -142,6 +231,8 @@ def compute(
         Precision of the returned matrix; float32 is what is stored and ordered.
     warn : bool
         Emit warnings (offset-dominated logits, constant classes).
+    method : str, optional
+        Deprecated name of ``measure``.
 
     Returns
     -------
@@ -157,25 +248,18 @@ def compute(
     >>> bool(np.allclose(sim.matrix, np.corrcoef(S, rowvar=False)))
     True
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown similarity method {method!r}; choose one of {', '.join(METHODS)}")
-    if transform not in TRANSFORMS:
-        raise ValueError(f"unknown transform {transform!r}; choose one of {', '.join(TRANSFORMS)}")
+    if method is not None:
+        warnings.warn("compute_similarity(method=...) is now compute_similarity(measure=...)",
+                      DeprecationWarning, stacklevel=2)
+        measure = method
+    entry, convert = MEASURES[measure], TRANSFORMS[transform].function
     started = time.perf_counter()
     if not isinstance(scores, Scores):
         scores = load_scores(scores)
-    if block_size is None:  # near _BLOCK_BYTES, and equal blocks (a small last one is slow)
-        target = max(256, _BLOCK_BYTES // (scores.n_classes * scores.dtype.itemsize))
-        n_blocks = -(-scores.n_samples // target)
-        block_size = -(-scores.n_samples // n_blocks)
-    convert = TRANSFORMS[transform]
-
-    if method == "spearman":
-        blocks = _column_rank_blocks(scores, convert, block_size)
-    else:
-        blocks = _row_blocks(scores, convert, block_size, rank_rows=method == "sample-rank")
+    if block_size is None:
+        block_size = default_block_size(scores.n_samples, scores.n_classes, scores.dtype.itemsize)
     moments = CoMoments(scores.n_classes)
-    for block in blocks:
+    for block in entry.function(scores, convert, block_size):
         moments.add(block)
     matrix, constant = moments.correlation()
 
@@ -183,7 +267,7 @@ def compute(
         np.maximum(matrix, 0.0, out=matrix)
     constant_names = tuple(scores.classes[j] for j in np.flatnonzero(constant))
     result = Similarity(
-        matrix=matrix.astype(out_dtype, copy=False), classes=scores.classes, method=method,
+        matrix=matrix.astype(out_dtype, copy=False), classes=scores.classes, measure=measure,
         kind=scores.kind, transform=transform, clip_negative=clip_negative,
         n_samples=scores.n_samples, constant_classes=constant_names, dtype=scores.dtype.name,
         source=scores.source, seconds=time.perf_counter() - started,
@@ -191,35 +275,6 @@ def compute(
     if warn:
         _warn_about(result)
     return result
-
-
-def _row_blocks(scores: Scores, convert, block_size: int, rank_rows: bool):
-    if rank_rows:
-        from scipy.stats import rankdata
-    for _, block in scores.iter_chunks(block_size):
-        if convert is not None:
-            block = convert(block)
-        if rank_rows:
-            block = rankdata(block, axis=1).astype(block.dtype, copy=False)
-        yield block
-
-
-def _column_rank_blocks(scores: Scores, convert, block_size: int):
-    """Spearman needs each column's ranks over *all* samples: rank first, then stream.
-
-    This holds one n x m rank matrix in memory (in the scores' precision).
-    """
-    from scipy.stats import rankdata
-
-    values = np.empty((scores.n_samples, scores.n_classes), dtype=scores.dtype)
-    for start, block in scores.iter_chunks(block_size):
-        values[start : start + block.shape[0]] = block if convert is None else convert(block)
-    # float32 holds ranks (multiples of 0.5) exactly up to 2**23.
-    rank_dtype = scores.dtype if scores.n_samples < 2**23 else np.float64
-    ranks = rankdata(values, axis=0).astype(rank_dtype, copy=False)
-    del values
-    for start in range(0, scores.n_samples, block_size):
-        yield ranks[start : start + block_size]
 
 
 class CoMoments:
@@ -311,12 +366,26 @@ class CoMoments:
         scale[~constant] = 1.0 / np.sqrt(variance[~constant])
         corr *= scale[:, None]
         corr *= scale[None, :]
-        # Exact symmetry (R's as.dist() reads the lower triangle): mirror the upper one.
-        lower = np.tri(corr.shape[0], k=-1, dtype=bool)
-        np.copyto(corr, corr.T.copy(), where=lower)
+        _mirror_upper(corr)
         np.clip(corr, -1.0, 1.0, out=corr)
         np.fill_diagonal(corr, 1.0)
         return corr, constant
+
+
+def _mirror_upper(matrix: np.ndarray, stripe: int = 512) -> None:
+    """Copy the upper triangle onto the lower one, in place, a stripe of rows at a time.
+
+    Exact symmetry matters: R's ``as.dist()`` reads the lower triangle. Stripes keep the
+    temporary memory at ``stripe * m`` values instead of a full m x m copy.
+    """
+    m = matrix.shape[0]
+    for start in range(0, m, stripe):
+        end = min(start + stripe, m)
+        block = matrix[start:end, :end].copy()  # rows of the stripe, left of its end
+        rows, cols = np.tril_indices(end - start, k=-1, m=end - start)
+        block[rows, cols + start] = matrix[cols + start, rows + start]
+        block[:, :start] = matrix[:start, start:end].T
+        matrix[start:end, :end] = block
 
 
 def _warn_about(sim: Similarity) -> None:
@@ -327,7 +396,7 @@ def _warn_about(sim: Similarity) -> None:
             f"{len(sim.constant_classes)} class(es) scored the same on every sample and have no "
             f"correlation: {names}{more}. Their rows are set to 0; drop them or use more samples.",
             ConstantClassWarning, stacklevel=3)
-    if sim.kind == "logits" and sim.transform == "none" and sim.method == "pearson":
+    if sim.kind == "logits" and sim.transform == "none" and sim.measure == "pearson":
         mean_r = float(np.mean(sim.off_diagonal()))
         if mean_r > OFFSET_WARNING_LEVEL:
             warnings.warn(

@@ -339,58 +339,91 @@ def collect(
         raise TypeError(f"collect needs a torch.nn.Module, got {type(model).__name__}")
     layers = _check_layers(model, layers)
     started = time.perf_counter()
+    target_device, home, moved = _choose_device(model, device)
+    state = _Accumulator(layers, keep_thumbnails, multilabel)
+    _run_batches(model, loader, state, target_device, home=home, moved=moved, amp=amp,
+                 progress=progress)
+    if state.n == 0:
+        raise ValueError("the loader yielded no batches (or only empty ones)")
+    metadata = _run_metadata(model, target_device, home, moved, amp, started, state.n)
+    return state.result(classes, metadata)
+
+
+def _choose_device(model, device):
+    """Where to run, where the model lives now, and whether it must move there for the run."""
     home = _model_device(model)
     target_device = torch.device(device) if device is not None else (home or torch.device("cpu"))
     moved = _needs_move(model, home, target_device)
     if not moved and home is not None:
         target_device = home  # "cuda" for a model on cuda:1 means cuda:1, not the default
+    return target_device, home, moved
 
+
+def _run_batches(model, loader, state, target_device, *, home, moved, amp, progress):
+    """Feed every batch to ``state`` with the model in eval mode, then restore the model."""
     # Restored in `finally`: the caller's model must come back as it went in.
     training = {module: module.training for module in model.modules()}
     hooks = []
     captured: dict[str, tuple] = {}
-    state = _Accumulator(layers, keep_thumbnails, multilabel)
     batches = loader
     try:
         if moved:
             model.to(target_device)
         model.eval()
-        for name in layers:
-            module = model.get_submodule(name)
-            hooks.append(module.register_forward_hook(_capture(name, captured)))
+        _register_hooks(model, state.layers, captured, hooks)
         autocast = _autocast(target_device, amp)
         with torch.inference_mode():
             batches = _progress(loader, progress)
-            for batch in batches:
-                inputs, targets = _split_batch(batch)
-                inputs = _to_device(inputs, target_device)
-                captured.clear()
-                with autocast:
-                    output = _call(model, inputs)
-                logits = _output_tensor(output).float()
-                state.add(logits, targets, inputs, captured)
+            _feed_batches(model, batches, target_device, autocast, captured, state)
     finally:
-        for hook in hooks:
-            hook.remove()
-        if moved:
-            model.to(home)
-        # Pre-order (parents first): train() recurses, so each child's own flag wins.
-        for module, flag in training.items():
-            module.train(flag)
+        _restore_model(model, hooks, home, moved, training)
         if batches is not loader:
             batches.close()  # a progress bar left open after an error
-    if state.n == 0:
-        raise ValueError("the loader yielded no batches (or only empty ones)")
-    metadata = {
+
+
+def _register_hooks(model, layers, captured, hooks):
+    """Hook each layer so its reduced output lands in ``captured``; handles go in ``hooks``."""
+    # Appended one by one, not returned: if a later layer fails, the caller still removes
+    # the hooks already registered.
+    for name in layers:
+        module = model.get_submodule(name)
+        hooks.append(module.register_forward_hook(_capture(name, captured)))
+
+
+def _feed_batches(model, batches, target_device, autocast, captured, state):
+    """Run the model on each batch and add its scores, targets and activations to ``state``."""
+    for batch in batches:
+        inputs, targets = _split_batch(batch)
+        inputs = _to_device(inputs, target_device)
+        captured.clear()  # the hooks refuse a layer captured twice in one batch
+        with autocast:
+            output = _call(model, inputs)
+        logits = _output_tensor(output).float()
+        state.add(logits, targets, inputs, captured)
+
+
+def _restore_model(model, hooks, home, moved, training):
+    """Remove the hooks, move the model back home and reset each module's train/eval flag."""
+    for hook in hooks:
+        hook.remove()
+    if moved:
+        model.to(home)
+    # Pre-order (parents first): train() recurses, so each child's own flag wins.
+    for module, flag in training.items():
+        module.train(flag)
+
+
+def _run_metadata(model, target_device, home, moved, amp, started, n_samples) -> dict:
+    """Provenance of one run, kept as :attr:`Collected.metadata`."""
+    return {
         "model": type(model).__name__, "device": str(target_device), "amp": bool(amp),
         "model_moved": (f"moved from {home} to {target_device} for the run and back"
                         if moved else None),
         "torch": torch.__version__, "seconds": round(time.perf_counter() - started, 4),
-        "n_samples": state.n,
+        "n_samples": n_samples,
         "source": f"<{type(model).__name__} collected on {target_device}>",
         "activation_reduction": "mean over spatial dims (2, 3, ...) of channels-first outputs",
     }
-    return state.result(classes, metadata)
 
 
 class _Accumulator:
@@ -731,7 +764,7 @@ def layer_similarity(collected: Collected, layer: str, *, center: bool = False) 
         warnings.warn(f"layer {layer!r}: {len(names)} class(es) have no correlation: "
                       + "; ".join(why) + ". Their rows are set to 0.", stacklevel=2)
     return Similarity(
-        matrix=matrix.astype(np.float32), classes=collected.classes, method="pearson",
+        matrix=matrix.astype(np.float32), classes=collected.classes, measure="pearson",
         kind="activations", transform="center-features" if center else "none", n_samples=d,
         constant_classes=names, dtype="float64",
         source=f"layer {layer!r}: per-class mean activations ({d} features, classes by "

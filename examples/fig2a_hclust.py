@@ -8,39 +8,29 @@ paper), rows and columns ordered by R-identical hierarchical clustering (complet
 classifier scores alike; for langid they are languages sharing a script or a family.
 
 Data: langid's real 97-language classifier on texts built from CLDR data
-(``blocks_rx.demo.load_langid_demo()``; built and cached on first use, a few seconds).
+(``blocks_rx.datasets.langid_scores()``; built and cached on first use, a few seconds).
 
-Your own classifier: replace the two lines marked YOUR DATA with your score matrix
-(n_samples x n_classes logits: an array or a .npy/.npz/.csv/.parquet/.pt path) and its class
-names. ``transform="standardize"`` removes per-sample offsets and scales of logits; try
-"center", or "none" when compute_similarity does not warn about offsets.
+The API calls: read ``blocks_rx.figures.fig2a_hclust``. Your own classifier: pass your Scores
+instead, ``fig2a_hclust(blocks_rx.load_scores(S, classes=names))`` with S your n_samples x
+n_classes logits (an array or a .npy/.npz/.csv/.parquet/.pt path). ``transform="standardize"``
+(the default) removes per-sample offsets and scales of logits; try "center", or "none" when
+compute_similarity does not warn about offsets.
 """
 
 import sys
 from pathlib import Path
 
-import blocks_rx
-from blocks_rx import plot
-from blocks_rx.demo import load_langid_demo
+from blocks_rx.datasets import langid_scores
+from blocks_rx.figures import fig2a_hclust
 
 
 def main(out_dir="example-output"):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    demo = load_langid_demo()                                          # YOUR DATA
-    scores = blocks_rx.load_scores(demo["scores"], classes=demo["classes"])  # YOUR DATA
-
-    # 1. Class similarity: Pearson correlation of the (per-sample standardized) score columns.
-    sim = blocks_rx.compute_similarity(scores, transform="standardize")
-
-    # 2. Order the classes: R's hclust, complete linkage on the distance 1 - r.
-    ordering = blocks_rx.order_classes(sim, "hclust", linkage="complete", distance="1-r")
+    scores, _ = langid_scores()                                    # YOUR DATA: any Scores
+    fig, sim, ordering = fig2a_hclust(scores, transform="standardize", source=" (langid, real)")
     print("first classes in hclust order:", ordering.ordered_classes[:6])
-
-    # 3. Draw the ordered matrix with its dendrogram.
-    fig = plot.heatmap(sim, ordering, dendrogram=True,
-                       title="Fig. 2a: class similarity in hclust order (langid, real)")
     path = out / "fig2a_hclust.png"
     fig.savefig(path, dpi=120)
     print(f"wrote {path}")

@@ -7,21 +7,19 @@ probabilities, which brings out coarser structure than Pearson on logits. The tr
 into K groups; the SHOWN largest are outlined on the matrix, and a text panel at the right
 lists the classes in each, so the groups can be read by name.
 
-Data: synthetic (``blocks_rx.synthetic.planted_multilabel()``): independent-sigmoid logits
+Data: synthetic (``blocks_rx.datasets.planted_multilabel()``): independent-sigmoid logits
 of 90 classes in a two-level taxonomy, 5,000 samples.
 
-Your own classifier: replace the lines marked YOUR DATA with your score matrix (logits, one
-sigmoid per class), class names and taxonomy. For a single-label classifier use
-``transform="softmax"``. Without a taxonomy, drop ``taxonomy=`` from ``spans``.
+The API calls: read ``blocks_rx.figures.fig6_text_groups``. Your own classifier: pass a dict
+``{"scores": S, "classes": names, "taxonomy": taxonomy}`` with S your logits (one sigmoid per
+class) and your taxonomy ({class: "top/sub"} or a CSV/TSV file).
 """
 
 import sys
 from pathlib import Path
 
-import blocks_rx
-from blocks_rx import plot
-from blocks_rx.ordering import spans
-from blocks_rx.synthetic import planted_multilabel
+from blocks_rx.datasets import planted_multilabel
+from blocks_rx.figures import fig6_text_groups
 
 K = 5           # groups to cut the tree into
 SHOWN = 2       # how many of the largest groups to box and list
@@ -32,33 +30,10 @@ def main(out_dir="example-output"):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    data = planted_multilabel()
-    scores = blocks_rx.load_scores(data["scores"], classes=data["classes"],   # YOUR DATA
-                                   kind="multilabel")
-    taxonomy = data["taxonomy"]    # YOUR DATA: {class: "top/sub"} or "taxonomy.csv"
-
-    # 1. Spearman correlation of the probabilities (sigmoid of each logit), hclust order.
-    sim = blocks_rx.compute_similarity(scores, method="spearman", transform="sigmoid")
-    ordering = blocks_rx.order_classes(sim)
-
-    # 2. Cut into K groups, keep the SHOWN largest runs along the order.
-    groups = spans(ordering, ordering.cut(K), taxonomy=taxonomy, min_size=3)
-    largest = sorted(groups, key=lambda span: span[1] - span[0], reverse=True)[:SHOWN]
-
-    # 3. A box per group: (start, end, title, lines listing its classes).
-    boxes = []
-    for letter, (start, end, term) in zip("ABCDEFGH", sorted(largest)):
-        names = ordering.ordered_classes[start:end]
-        lines = names[:MAX_LINES]
-        if len(names) > MAX_LINES:
-            lines.append(f"... and {len(names) - MAX_LINES} more")
-        boxes.append((start, end, f"{letter}: {term}", lines))
-        print(f"{letter}: {term}, {end - start} classes")
-
-    # 4. Draw: boxes on the matrix, their lists in a text panel at the right.
-    fig = plot.heatmap(sim, ordering, boxes=boxes,
-                       title="Fig. 6: Spearman similarity of probabilities, two groups listed\n"
-                             "(synthetic: planted multi-label)")
+    data = planted_multilabel()             # YOUR DATA: {"scores", "classes", "taxonomy"}
+    fig, boxes = fig6_text_groups(data, k=K, shown=SHOWN, max_lines=MAX_LINES)
+    for start, end, title, _lines in boxes:         # one box per group: its classes listed
+        print(f"{title}, {end - start} classes")
     path = out / "fig6_text_groups.png"
     fig.savefig(path, dpi=120)
     print(f"wrote {path}")

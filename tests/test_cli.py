@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from blocks_rx.analysis import GROUP_FILES, OUTPUT_FILES, write_outputs
-from blocks_rx import analyze, cli, r
+from blocks_rx import analyze, cli, r, results, write_result
 
 from conftest import R_SCRIPTS, planted_scores, requires_r
 
@@ -42,7 +41,7 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
     done = run_cli("analyze", path, "--out", out, "--labels", labels, "--cuts", "3,5")
     assert done.returncode == 0, done.stderr
     assert "wrote 7 files" in done.stdout and "accuracy" in done.stdout
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES + GROUP_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(results.RESULT_FILES)
     groups = pd.read_csv(out / "groups.csv")
     assert groups["class"].tolist() == names
     memberships = groups.filter(like="membership_G").to_numpy()
@@ -67,10 +66,10 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
     assert len(set(zip(planted, table["cluster_k3"]))) == 3
 
     report = json.loads((out / "report.json").read_text())
-    assert report["similarity"]["method"] == "pearson"
-    expected_backend = "r" if r.available() else "python"  # --backend auto prefers R
+    assert report["similarity"]["measure"] == "pearson"
+    expected_backend = "r" if r.available() else "python"  # --hclust-backend auto prefers R
     assert report["ordering"] == {**report["ordering"], "linkage": "complete", "distance": "1-r",
-                                  "backend": expected_backend}
+                                  "hclust_backend": expected_backend}
     assert report["input"]["n_samples"] == 800 and report["confusion"]["accuracy"] == 1.0
     assert {"similarity", "ordering", "draw"} <= set(report["timings_s"])
     assert report["summary"]["off_diagonal_similarity"]["count"] == 15 * 14 // 2
@@ -80,10 +79,10 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
 def test_options_reach_the_computation(tmp_path, csv_scores):
     path, S, *_ = csv_scores
     out = tmp_path / "out"
-    assert cli.main(["analyze", str(path), "--out", str(out), "--method", "spearman",
+    assert cli.main(["analyze", str(path), "--out", str(out), "--measure", "spearman",
                      "--linkage", "average", "--distance", "1-|r|", "--clip-negative"]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["similarity"]["method"] == "spearman" and report["similarity"]["clip_negative"]
+    assert report["similarity"]["measure"] == "spearman" and report["similarity"]["clip_negative"]
     assert report["ordering"]["linkage"] == "average" and report["ordering"]["distance"] == "1-|r|"
     from scipy.stats import spearmanr
 
@@ -107,16 +106,16 @@ def test_r_hclust_on_the_stored_matrix_gives_the_stored_order(tmp_path, csv_scor
 def test_a_failed_run_leaves_no_half_written_files(tmp_path, monkeypatch, csv_scores):
     path, *_ = csv_scores
     out = tmp_path / "out"
-    result = analyze(str(path), groups=False)
-    import blocks_rx.analysis as analysis
+    result = analyze(str(path), groups=None)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while drawing")
 
-    monkeypatch.setattr(analysis, "_write_figures", broken)
+    monkeypatch.setitem(results.WRITERS, "heatmap.png", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        write_outputs(result, out)
-    assert list(out.iterdir()) == []  # neither outputs nor the staging folder
+        write_result(result, out)
+    assert not out.exists()  # neither outputs nor the staging folder
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
 def test_bad_input_exits_2_with_a_named_problem(tmp_path):
@@ -170,10 +169,10 @@ def test_help_lists_the_commands():
 def test_seriation_order_with_criteria_and_r_versions_in_the_report(tmp_path, csv_scores):
     path, *_ = csv_scores
     out = tmp_path / "out"
-    assert cli.main(["analyze", str(path), "--out", str(out), "--order", "OLO_complete",
+    assert cli.main(["analyze", str(path), "--out", str(out), "--ordering", "OLO_complete",
                      "--criteria"]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["ordering"]["method"] == "OLO_complete" and report["ordering"]["backend"] == "r"
+    assert report["ordering"]["method"] == "OLO_complete" and report["ordering"]["hclust_backend"] == "r"
     assert report["ordering"]["versions"]["seriation"]
     assert {"AR_events", "Gradient_raw", "Path_length", "Moore_stress"} <= set(report["criteria"])
     assert report["versions"]["R"].startswith("4.")
@@ -186,8 +185,8 @@ def test_taxonomy_order_from_the_cli(tmp_path, csv_scores):
     rows = sorted(zip(names, groups), key=lambda item: -item[1])
     taxonomy.write_text("class,path\n" + "".join(f"{c},top{g}/{c}\n" for c, g in rows))
     out = tmp_path / "out"
-    assert cli.main(["analyze", str(path), "--out", str(out), "--order", "taxonomy",
-                     "--taxonomy", str(taxonomy), "--backend", "python"]) == 0
+    assert cli.main(["analyze", str(path), "--out", str(out), "--ordering", "taxonomy",
+                     "--taxonomy", str(taxonomy)]) == 0
     table = pd.read_csv(out / "order.csv")
     assert table["class"].tolist() == [c for c, _ in rows]
     assert "cluster_k2" not in table.columns  # a taxonomy order has no tree to cut
@@ -200,3 +199,79 @@ def test_doctor_reports_every_piece_with_a_fix():
         if line.startswith("--"):
             following = done.stdout.split(line, 1)[1].splitlines()[1]
             assert "fix:" in following
+
+
+def test_analyze_help_is_built_from_the_registries():
+    from blocks_rx.groups import GROUP_METHODS
+    from blocks_rx.ordering import ORDERINGS
+    from blocks_rx.scores import TRANSFORMS
+    from blocks_rx.similarity import MEASURES
+
+    done = run_cli("analyze", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for registry in (MEASURES, TRANSFORMS, GROUP_METHODS):
+        for name in registry:
+            assert name in text, name
+    for registry in (ORDERINGS, GROUP_METHODS):
+        for name, (option, takers) in registry.options().items():
+            if name != "seed":
+                assert option.flag in text and option.help.split(";")[0][:30] in text, name
+    for heading in ("similarity:", "ordering:", "groups:", "run:", "input:"):
+        assert heading in done.stdout
+    # Options sit under the heading of what they do (--linkage is not a groups option).
+    groups_part = done.stdout.split("groups:")[1]
+    assert "--linkage" not in groups_part and "--n-groups" in groups_part
+
+
+def test_methods_lists_every_registry_entry():
+    from blocks_rx import cli as blocks_cli
+
+    done = run_cli("methods")
+    assert done.returncode == 0
+    for kind, registry in blocks_cli._registries().items():
+        assert f"{kind}:" in done.stdout
+        for name in registry:
+            assert f"  {name} " in done.stdout, (kind, name)
+    assert "OLO_complete" in done.stdout and "cost=O(m^3)" in done.stdout
+    assert "gives_tree=True" in done.stdout and "needs_r=True" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ordering", "identity", "--linkage", "single"],
+     "option linkage does not apply: ordering method 'identity' takes no options"),
+    (["--taxonomy", "tax.csv"], "option taxonomy does not apply: ordering method 'hclust'"),
+    (["--ordering", "taxonomy"], "ordering method 'taxonomy' needs taxonomy"),
+    (["--ordering", "no-such-order"], "unknown ordering method 'no-such-order'"),
+    (["--no-groups", "--n-groups", "3"], "option n_groups does not apply"),
+])
+def test_options_that_do_not_apply_are_errors(tmp_path, csv_scores, args, message):
+    path, *_ = csv_scores
+    done = run_cli("analyze", path, "--out", tmp_path / "out", *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_old_option_spellings_still_work_with_a_warning(tmp_path, csv_scores):
+    path, *_ = csv_scores
+    out = tmp_path / "out"
+    done = run_cli("analyze", path, "--out", out, "--method", "spearman", "--order", "hclust",
+                   "--backend", "python", "--groups", "3")
+    assert done.returncode == 0, done.stderr
+    for old, new in (("--method", "--measure"), ("--order", "--ordering"),
+                     ("--backend", "--hclust-backend"), ("--groups", "--n-groups")):
+        assert f"{old} is now {new}" in done.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["similarity"]["measure"] == "spearman"
+    assert report["ordering"]["hclust_backend"] == "python"
+    assert report["groups"]["n_groups"] == 3
+
+
+def test_seed_and_fuzzifier_reach_the_groups(tmp_path, csv_scores):
+    path, *_ = csv_scores
+    out = tmp_path / "out"
+    done = run_cli("analyze", path, "--out", out, "--fuzzifier", "1.5", "--seed", "7",
+                   "--n-groups", "3")
+    assert done.returncode == 0, done.stderr
+    groups = json.loads((out / "report.json").read_text())["groups"]
+    assert groups["fuzzifier"] == 1.5 and groups["seed"] == 7 and groups["n_groups"] == 3

@@ -1,4 +1,4 @@
-"""Tests for the embedded langid demo; every cache lives under pytest's tmp_path."""
+"""Tests for the embedded langid demo (blocks_rx.datasets.langid); caches live under tmp_path."""
 
 import json
 import os
@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("langid")
 pytest.importorskip("babel")
 
-from blocks_rx import demo  # noqa: E402
+from blocks_rx.datasets import langid as demo  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,7 +86,7 @@ def test_deterministic_across_processes(cached, tmp_path):
     _, d = cached
     env = {**os.environ, "PYTHONHASHSEED": "12345",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    code = ("import json, sys, blocks_rx.demo as m; "
+    code = ("import json, sys, blocks_rx.datasets.langid as m; "
             "assert 'langid' not in sys.modules and 'babel' not in sys.modules; "
             "texts, labels = m._build_texts(m._identifier().nb_classes); "
             "json.dump([texts, labels], open(sys.argv[1], 'w'))")

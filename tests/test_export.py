@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from blocks_rx import cli, r
-from blocks_rx.analysis import read_outputs
+from blocks_rx import read_result
 from blocks_rx.export import CSV_FILES, export_csv, export_rds, to_r
 
 from conftest import RSCRIPT, R_SCRIPTS, planted_scores, requires_r
@@ -41,7 +41,7 @@ def result_dir(tmp_path_factory):
     names = [f"g{g}-{j}" for j, g in enumerate(groups)]
     np.savez(folder / "scores.npz", scores=S, classes=np.array(names))
     assert cli.main(["analyze", str(folder / "scores.npz"), "--out", str(folder / "out"),
-                     "--backend", "python"]) == 0
+                     "--hclust-backend", "python"]) == 0
     return folder / "out"
 
 
@@ -55,7 +55,8 @@ def check_in_r(path, tmp_path):
 
 
 def assert_matches_python(view, result_dir):
-    similarity, ordering, _ = read_outputs(result_dir)
+    stored = read_result(result_dir)
+    similarity, ordering = stored.similarity, stored.ordering
     assert view["class"].tolist() == list(similarity.classes)
     np.testing.assert_array_equal(view["group"], ordering.cut(5))
     assert view["leaf"].tolist() == ordering.ordered_classes  # dendrogram leaves in our order
@@ -93,7 +94,8 @@ def test_csv_json_export_reads_into_the_same_list_without_rpy2(result_dir, tmp_p
 @requires_r
 @needs_rpy2
 def test_rds_and_csv_forms_hold_the_same_list(result_dir, tmp_path):
-    similarity, ordering, report = read_outputs(result_dir)
+    stored = read_result(result_dir)
+    similarity, ordering, report = stored.similarity, stored.ordering, stored.report
     export_rds((similarity, ordering), tmp_path / "x.rds", provenance=report)
     export_csv((similarity, ordering), tmp_path / "x", provenance=report)
     script = tmp_path / "same.R"
@@ -112,7 +114,8 @@ def test_rds_and_csv_forms_hold_the_same_list(result_dir, tmp_path):
 
 @needs_rpy2
 def test_to_r_puts_the_list_into_the_live_session(result_dir):
-    similarity, ordering, _ = read_outputs(result_dir)
+    stored = read_result(result_dir)
+    similarity, ordering = stored.similarity, stored.ordering
     to_r((similarity, ordering), "blocks_test")
     import rpy2.robjects as robjects
 
@@ -123,7 +126,8 @@ def test_to_r_puts_the_list_into_the_live_session(result_dir):
 
 @requires_r
 def test_plot_blocks_draws_the_stored_order_in_plain_r(result_dir, tmp_path):
-    export_csv(read_outputs(result_dir)[:2], tmp_path / "x")
+    stored = read_result(result_dir)
+    export_csv((stored.similarity, stored.ordering), tmp_path / "x")
     png = tmp_path / "r_heatmap.png"
     done = subprocess.run([RSCRIPT, str(R_SCRIPTS / "plot_blocks.R"), str(tmp_path / "x"), str(png)],
                           capture_output=True, text=True, timeout=120)
@@ -140,8 +144,8 @@ def test_analyze_export_r_flag_writes_an_export(tmp_path):
 
 
 def test_export_of_a_folder_that_is_not_a_result_is_a_clear_error(tmp_path, capsys):
-    assert cli.main(["export", str(tmp_path), "--format", "csv"]) == 1
-    assert "no similarity.npz" in capsys.readouterr().err
+    assert cli.main(["export", str(tmp_path), "--format", "csv"]) == 2
+    assert "no report.json; is this a `blocks-rx analyze` output folder?" in capsys.readouterr().err
 
 
 def cli_path():

@@ -8,10 +8,10 @@ from scipy import stats
 from sklearn.metrics import adjusted_rand_score
 
 import blocks_rx
-from blocks_rx import figures, plot
+from blocks_rx import datasets, figures, plot
+from blocks_rx.datasets import planted_multilabel, planted_taxonomy
 from blocks_rx.ordering import confusion_ordering, hclust, spans, taxonomy_levels, taxonomy_order
 from blocks_rx.similarity import confusion_matrix, cooccurrence_matrix, star_classes
-from blocks_rx.synthetic import planted_multilabel, planted_taxonomy
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def langid(tmp_path_factory):
     import os
 
     os.environ.setdefault("BLOCKS_RX_CACHE", str(tmp_path_factory.mktemp("cache")))
-    return figures.langid_scores()
+    return datasets.langid_scores()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -149,7 +149,7 @@ def test_fig6_boxes_two_groups_and_lists_their_classes(multilabel_data):
     listed = [t.get_text() for t in text_panel.texts]
     sim = blocks_rx.compute_similarity(
         blocks_rx.load_scores(multilabel_data["scores"], classes=multilabel_data["classes"]),
-        method="spearman", transform="sigmoid", warn=False)
+        measure="spearman", transform="sigmoid", warn=False)
     ordering = hclust(sim)
     for (start, end, title, lines), text in zip(boxes, listed):
         assert text.startswith(title)
@@ -166,7 +166,7 @@ def test_fig7_finds_script_groups_in_real_langid_data(langid):
 
 
 def test_confusion_figures_on_real_digits():
-    digits = figures.digits_classifier()
+    digits = datasets.digits_classifier()
     comparison, beside, ordering = figures.confusion_figures(digits)
     images = [ax.images[0] for ax in comparison.axes if ax.images]
     assert len(images) == 4
@@ -190,7 +190,7 @@ def test_confusion_figures_on_real_digits():
 
 
 def test_class_samples_shows_one_thumbnail_per_class_in_order():
-    digits = figures.digits_classifier()
+    digits = datasets.digits_classifier()
     _, _, ordering = figures.confusion_figures(digits)
     fig = figures.class_samples_figure(digits, ordering)
     assert [ax.get_title().split(". ", 1)[1] for ax in fig.axes] == ordering.ordered_classes
@@ -221,7 +221,7 @@ def test_make_all_writes_every_figure(tmp_path, langid):
 
 
 def test_fig5_marks_the_planted_failed_group_and_boxes_the_split_pair():
-    from blocks_rx.synthetic import planted_overlaps
+    from blocks_rx.datasets import planted_overlaps
 
     data = planted_overlaps()
     fig, found = figures.fig5_groups(data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import json
 import warnings
 
 import numpy as np
@@ -50,6 +51,23 @@ def planted_hierarchy(seed=0, n_samples=2000, top=1.2, sub=1.0, failed=1.0, spli
 def jaccard(a, b) -> float:
     a, b = set(a), set(b)
     return len(a & b) / len(a | b)
+
+
+def planted_blocks(sizes=(5, 5, 5), seed=0, n_samples=400, strength=2.0):
+    """Scores with one latent factor per block of classes: (scores, crisp labels)."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    scores = (strength * rng.normal(size=(n_samples, len(sizes)))[:, labels]
+              + rng.normal(size=(n_samples, labels.size)))
+    return scores, labels
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Three planted groups of five classes: a Similarity, its hclust order, the labels."""
+    scores, labels = planted_blocks()
+    sim = blocks_rx.compute_similarity(scores, warn=False)
+    return {"sim": sim, "ordering": blocks_rx.order_classes(sim), "labels": labels}
 
 
 @pytest.fixture(scope="module")
@@ -254,8 +272,8 @@ def test_clear_errors_for_bad_arguments(planted):
         bg.fuzzy_groups(sim, n_groups=1)
     with pytest.raises(ValueError, match=f"number of classes \\({m}\\)"):
         bg.fuzzy_groups(sim, n_groups=m + 1)
-    with pytest.raises(ValueError, match="fuzzifier m must be > 1"):
-        bg.fuzzy_groups(sim, m=1.0)
+    with pytest.raises(ValueError, match="fuzzifier must be > 1"):
+        bg.fuzzy_groups(sim, fuzzifier=1.0)
     with pytest.raises(ValueError, match="unknown embedding"):
         bg.fuzzy_groups(sim, embedding="umap")
     with pytest.raises(ValueError, match="unknown index"):
@@ -282,6 +300,137 @@ def test_bare_matrix_uses_kaisers_rule():
     groups = bg.fuzzy_groups(M, classes=[f"c{j}" for j in range(12)])
     assert "Kaiser" in groups.component_rule and groups.noise_edge == 1.0
     assert groups.n_groups == 3 and groups.crisp.tolist() == np.repeat([0, 1, 2], 4).tolist()
+
+
+# --------------------------------------------------------------------------- fuzzifier
+
+
+def test_deprecated_m_keyword_and_attribute_warn_and_agree(small):
+    sim = small["sim"]
+    new = bg.fuzzy_groups(sim, n_groups=3, fuzzifier=2.5)
+    with pytest.warns(DeprecationWarning, match="fuzzifier"):
+        old = bg.fuzzy_groups(sim, n_groups=3, m=2.5)
+    assert old.fuzzifier == new.fuzzifier == 2.5
+    for name in ("memberships", "crisp", "overlap", "centers"):
+        assert getattr(old, name).tobytes() == getattr(new, name).tobytes(), name
+    with pytest.warns(DeprecationWarning, match="Groups.fuzzifier"):
+        assert new.m == 2.5
+    provenance = new.provenance()
+    assert provenance["fuzzifier"] == 2.5 and "m" not in provenance
+    positional = bg.fuzzy_groups(sim, 3, 2.5)  # the third argument was m, now fuzzifier
+    assert positional.memberships.tobytes() == new.memberships.tobytes()
+    with pytest.raises(TypeError, match="fuzzifier once"):
+        bg.fuzzy_groups(sim, n_groups=3, fuzzifier=3.0, m=2.5)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def test_find_groups_is_fuzzy_groups_plus_the_placements(planted):
+    sim, ordering = planted["sim"], planted["ordering"]
+    found = bg.find_groups(sim, ordering, seed=0)
+    assert isinstance(found, bg.GroupFindings)
+    direct = planted["groups"]  # bg.fuzzy_groups(sim), seed 0
+    for name in ("memberships", "crisp", "overlap", "centers"):
+        assert getattr(found.fuzzy, name).tobytes() == getattr(direct, name).tobytes(), name
+    assert [p.classes for p in found.failed] == [p.classes for p in planted["failed"]]
+    assert [p.classes for p in found.coherent] == [p.classes for p in planted["coherent"]]
+    assert [(s.first.classes, s.second.classes) for s in found.split] == [
+        (s.first.classes, s.second.classes) for s in planted["split"]]
+    with pytest.warns(DeprecationWarning, match="GroupFindings.fuzzy"):
+        assert found.groups is found.fuzzy
+    report = found.report()
+    assert json.loads(json.dumps(report)) == report
+    assert list(report)[:2] == ["method", "fuzzifier"] and report["fuzzifier"] == 2.0
+    assert {"n_groups", "index", "embedding", "n_components", "threshold", "seed", "seconds",
+            "failed", "split", "coherent"} <= set(report)
+    assert report["n_groups"] == direct.n_groups
+    assert report["failed"][0]["group"] == f"G{planted['failed'][0].group + 1}"
+    # Options are forwarded.
+    other = bg.find_groups(sim, ordering, n_groups=4, fuzzifier=1.5, index="fpc", seed=2)
+    assert other.fuzzy.n_groups == 4 and other.fuzzy.fuzzifier == 1.5
+    assert other.fuzzy.seed == 2 and other.fuzzy.index == "fpc"
+    assert other.fuzzy.memberships.tobytes() == bg.fuzzy_groups(
+        sim, n_groups=4, fuzzifier=1.5, index="fpc", seed=2).memberships.tobytes()
+
+
+def test_find_groups_needs_an_ordering_of_the_classes_with_a_tree(small):
+    sim = small["sim"]
+    with pytest.raises(ValueError, match="needs? an ordering with a tree"):
+        bg.find_groups(sim, blocks_rx.order_classes(sim, "identity"))
+    renamed = blocks_rx.order_classes(sim.matrix, classes=[f"x{j}" for j in range(15)])
+    with pytest.raises(ValueError, match="different classes"):
+        bg.find_groups(sim, renamed)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_group_methods_registry_entries():
+    entry = bg.GROUP_METHODS["fuzzy-cmeans"]
+    assert isinstance(entry, bg.GroupMethod) and entry.function is bg.find_groups
+    assert entry.bind({"n_groups": 3}) == {"n_groups": 3, "fuzzifier": 2.0,
+                                           "embedding": "spectral", "index": "eigen"}
+    assert entry.option("embedding").allowed() == tuple(bg.EMBEDDINGS)
+    assert entry.option("index").allowed() == tuple(bg.INDICES)
+    with pytest.raises(blocks_rx.registry.OptionError, match="does not take seed"):
+        entry.bind({"seed": 1})  # the caller passes the seed itself
+    with pytest.raises(blocks_rx.registry.OptionError, match="not one of"):
+        entry.bind({"index": "silhouette"})
+    for name, method in bg.GROUP_METHODS.items():
+        assert "\n" not in method.description and method.description
+        assert all(option.help for option in method.options)
+        facts = method.facts()
+        assert isinstance(facts["needs_tree"], bool) and facts["dense_copies"] > 0
+        assert method.memory_bytes(1000) == int(facts["dense_copies"] * 8e6)
+
+
+@pytest.mark.parametrize("name", list(bg.GROUP_METHODS))
+def test_every_group_method_finds_planted_groups_with_its_defaults(small, name):
+    method = bg.GROUP_METHODS[name]
+    found = method.function(small["sim"], small["ordering"], seed=0, **method.bind({}))
+    assert isinstance(found, bg.GroupFindings)
+    assert found.fuzzy.n_groups == 3
+    assert found.fuzzy.crisp.tolist() == small["labels"].tolist()
+    assert sorted(p.span for p in found.coherent) == [(0, 5), (5, 10), (10, 15)]
+    assert found.failed == []
+    json.dumps(found.report())
+
+
+def _few_classes(n):
+    """A similarity of ``n`` classes (the first two alike) and an ordering of them."""
+    if n < 2:  # no scores, no hclust: a bare matrix in its input order
+        M = np.eye(n)
+        return M, blocks_rx.ordering.identity(M)
+    scores = np.random.default_rng(0).normal(size=(200, n))
+    scores[:, :2] += 2 * np.random.default_rng(1).normal(size=(200, 1))
+    sim = blocks_rx.compute_similarity(scores, warn=False)
+    return sim, blocks_rx.order_classes(sim)
+
+
+@pytest.mark.parametrize("name", list(bg.GROUP_METHODS))
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_group_methods_refuse_fewer_than_three_classes(name, n):
+    method = bg.GROUP_METHODS[name]
+    similarity, ordering = _few_classes(n)
+    message = f"fuzzy groups need at least 3 classes, got {n}"
+    with pytest.raises(ValueError, match=message) as caught:
+        method.function(similarity, ordering, seed=0, **method.bind({}))
+    assert type(caught.value) is ValueError
+    with pytest.raises(ValueError, match=message):
+        bg.fuzzy_groups(similarity)
+
+
+@pytest.mark.parametrize("name", list(bg.GROUP_METHODS))
+def test_group_methods_on_three_classes(name):
+    method = bg.GROUP_METHODS[name]
+    similarity, ordering = _few_classes(3)
+    found = method.function(similarity, ordering, seed=0, **method.bind({}))
+    assert found.fuzzy.n_classes == 3 and found.fuzzy.n_groups == 2
+    assert found.fuzzy.crisp.tolist() == [0, 0, 1]
+    assert found.split == []  # too few classes for two blocks in each top-level cluster
+    assert [sorted(p.classes) for p in found.coherent] == [["class_0", "class_1"]]
+    json.dumps(found.report())
 
 
 # --------------------------------------------------------------------------- figures

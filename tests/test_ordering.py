@@ -48,8 +48,8 @@ def test_python_twin_is_identical_to_r_for_every_linkage_and_distance(tmp_path):
         r_merge = ref[["merge1", "merge2"]].to_numpy()[:-1].astype(np.int64)
         r_height = ref["height"].to_numpy()[:-1].astype(np.float64)
         for backend in backends:
-            ours = hclust(M, linkage=link, distance=d, backend=backend)
-            assert ours.backend == backend
+            ours = hclust(M, linkage=link, distance=d, hclust_backend=backend)
+            assert ours.hclust_backend == backend
             same = (np.array_equal(ours.order + 1, ref["order"].to_numpy())
                     and np.array_equal(ours.merge, r_merge)
                     and np.allclose(ours.height, r_height, rtol=0, atol=1e-12))
@@ -137,12 +137,12 @@ def test_taxonomy_order_groups_by_path_in_the_taxonomy_order(tmp_path):
 
 
 def test_auto_falls_back_to_python_above_r_limit(monkeypatch):
-    import blocks_rx.ordering as ordering
+    from blocks_rx.ordering import hierarchical
 
-    monkeypatch.setattr(ordering, "R_MAX_OBJECTS", 5)
+    monkeypatch.setattr(hierarchical, "R_MAX_OBJECTS", 5)
     M = np.corrcoef(np.random.default_rng(2).normal(size=(30, 8)), rowvar=False)
     with pytest.warns(UserWarning, match="refuses more than 5 objects"):
-        result = hclust(M, backend="auto")
-    assert result.backend == "python" and "refuses" in result.note
+        result = hclust(M, hclust_backend="auto")
+    assert result.hclust_backend == "python" and "refuses" in result.note
     with pytest.raises(ValueError, match="refuses more than 5"):
-        hclust(M, backend="r")
+        hclust(M, hclust_backend="r")

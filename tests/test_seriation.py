@@ -28,7 +28,8 @@ def similarity200():
 
 
 def fast_methods():
-    from blocks_rx.r.seriation import WARN_SECONDS, estimated_seconds, seriation_methods
+    from blocks_rx.ordering.seriation import WARN_SECONDS, estimated_seconds
+    from blocks_rx.r.seriation import seriation_methods
 
     methods = seriation_methods("dist")
     slow = [m for m in methods if (estimated_seconds(m, N_CLASSES) or 0) > WARN_SECONDS]
@@ -50,7 +51,8 @@ def test_every_fast_method_gives_a_permutation_whose_criteria_match_r_alone(simi
             warnings.simplefilter("ignore")  # some methods warn about ties or convergence
             ordering = seriate(M, method, seed=1)
         assert sorted(ordering.order.tolist()) == list(range(N_CLASSES)), method
-        assert ordering.backend == "r" and ordering.versions["seriation"]
+        assert ordering.versions["seriation"], method
+        assert ordering.hclust_backend == ("r" if ordering.merge is not None else None), method
         orderings[method] = ordering
     orderings["hclust"] = hclust(M)
 
@@ -114,7 +116,7 @@ def test_tree_methods_keep_their_tree_and_can_be_cut(similarity200):
 
 
 def test_slow_methods_warn_with_an_estimate_before_running(monkeypatch):
-    from blocks_rx.r import seriation as bridge
+    from blocks_rx.ordering import estimated_seconds
 
     events = []
     real_call = r.session().call
@@ -133,19 +135,34 @@ def test_slow_methods_warn_with_an_estimate_before_running(monkeypatch):
     with pytest.raises(r.RError):
         seriate(np.eye(3000) * 0.5 + 0.5, "OLO")
     assert events[2] == "R ran"  # OLO on 3,000 classes: about 12 s, below the threshold
-    assert round(bridge.estimated_seconds("OLO", 6000)) == 98
+    assert round(estimated_seconds("OLO", 6000)) == 98
 
 
 def test_unknown_method_lists_what_r_offers():
-    with pytest.raises(ValueError, match="R's seriation offers: .*OLO"):
+    with pytest.raises(ValueError, match="unknown ordering method 'tsp'; choose one of .*OLO"):
         order_classes(np.eye(3), "tsp")
 
 
-def test_backend_auto_uses_r_and_python_backend_does_not():
+def test_the_ordering_registry_lists_exactly_what_the_installed_seriation_offers():
+    from blocks_rx.ordering import ORDERINGS
+    from blocks_rx.r.seriation import seriation_methods
+
+    registered = [name for name, entry in ORDERINGS.items() if entry.family == "seriation"]
+    assert sorted(registered) == sorted(seriation_methods("dist"))
+    for name in registered:
+        entry = ORDERINGS[name]
+        assert entry.needs_r and {o.name for o in entry.options} == {"distance", "control", "seed"}
+        assert entry.gives_tree == name.startswith(("HC", "GW", "OLO")), name
+
+
+def test_hclust_backend_auto_uses_r_and_python_backend_does_not():
     M = np.corrcoef(np.random.default_rng(1).normal(size=(30, 10)), rowvar=False)
-    auto, python = hclust(M, backend="auto"), hclust(M, backend="python")
-    assert auto.backend == "r" and python.backend == "python"
+    auto = hclust(M, hclust_backend="auto")
+    python = hclust(M, hclust_backend="python")
+    assert auto.hclust_backend == "r" and python.hclust_backend == "python"
     assert auto.versions["R"].startswith("4.") and auto.versions["rpy2"]
     assert np.array_equal(auto.order, python.order) and np.array_equal(auto.merge, python.merge)
-    with pytest.raises(ValueError, match="unknown backend"):
-        hclust(M, backend="fortran")
+    with pytest.raises(ValueError, match="unknown hclust backend 'fortran'"):
+        hclust(M, hclust_backend="fortran")
+    with pytest.warns(DeprecationWarning, match="hclust_backend"):
+        assert hclust(M, backend="python").hclust_backend == "python"

@@ -30,7 +30,7 @@ def test_spearman_equals_scipy_spearmanr_with_ties():
     rng = np.random.default_rng(1)
     S = np.round(rng.normal(size=(300, 12)), 1)  # many ties within columns
     expected = stats.spearmanr(S).statistic
-    np.testing.assert_allclose(f64(S, method="spearman"), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f64(S, measure="spearman"), expected, rtol=0, atol=1e-12)
 
 
 def test_sample_rank_equals_direct_definition():
@@ -49,15 +49,15 @@ def test_sample_rank_equals_direct_definition():
         ranks[i] = r
     assert ranks.min() >= 1 and ranks.max() <= S.shape[1]
     expected = np.corrcoef(ranks, rowvar=False)
-    np.testing.assert_allclose(f64(S, method="sample-rank"), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f64(S, measure="sample-rank"), expected, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["pearson", "spearman", "sample-rank"])
-def test_streaming_gives_the_same_matrix_for_any_block_size(method):
+@pytest.mark.parametrize("measure", ["pearson", "spearman", "sample-rank"])
+def test_streaming_gives_the_same_matrix_for_any_block_size(measure):
     S, _ = planted_scores(n_samples=1001, dtype=np.float64)
-    whole = f64(S, method=method, block_size=len(S))
+    whole = f64(S, measure=measure, block_size=len(S))
     for block in (1, 2, 7, 100, 333):
-        np.testing.assert_allclose(f64(S, method=method, block_size=block), whole,
+        np.testing.assert_allclose(f64(S, measure=measure, block_size=block), whole,
                                    rtol=0, atol=1e-12)
 
 
@@ -177,7 +177,9 @@ def test_confusion_and_cooccurrence_against_loops():
 
 
 def test_unknown_method_and_transform_are_named():
-    with pytest.raises(ValueError, match="unknown similarity method 'kendall'"):
-        compute_similarity(np.eye(3) + 1, method="kendall")
+    with pytest.raises(ValueError, match="unknown similarity measure 'kendall'"):
+        compute_similarity(np.eye(3) + 1, measure="kendall")
+    with pytest.warns(DeprecationWarning, match="measure"):
+        assert compute_similarity(np.eye(3) + 1, method="spearman").measure == "spearman"
     with pytest.raises(ValueError, match="unknown transform 'exp'"):
         compute_similarity(np.eye(3) + 1, transform="exp")

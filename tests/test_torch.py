@@ -442,7 +442,7 @@ def test_save_is_read_by_load_scores_and_the_cli(cnn_run, tmp_path):
     assert back.assignment == "targets" and back.metadata["model"] == "Sequential"
 
     out = tmp_path / "analysis"
-    assert cli.main(["analyze", str(path), "--out", str(out), "--backend", "python"]) == 0
+    assert cli.main(["analyze", str(path), "--out", str(out), "--hclust-backend", "python"]) == 0
     stored = np.load(out / "similarity.npz")
     np.testing.assert_allclose(stored["matrix"], np.corrcoef(result.logits, rowvar=False),
                                atol=1e-5)

@@ -94,8 +94,7 @@ def add_dendrogram(ax, ordering, *, height: float = 0.12, colour: str = "0.25"):
 
     merge, heights = ordering.merge, ordering.height
     m = ordering.n_classes
-    position = np.empty(m)
-    position[ordering.order] = np.arange(m)
+    position = ordering.positions.astype(np.float64)
     node_x = np.empty(m - 1)
     node_y = np.asarray(heights, dtype=np.float64)
     segments = []

@@ -149,8 +149,7 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
     _check_classes(groups.classes, ordering, groups)
     order = np.asarray(ordering.order)
     n, c = groups.n_classes, groups.n_groups
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
+    position = ordering.positions
     # Display order of the columns (the groups' numbering stays that of ``groups``).
     medians = [np.median(position[groups.crisp == k]) if np.any(groups.crisp == k) else n + k
                for k in range(c)]
@@ -173,8 +172,9 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
             label.set_fontweight("bold")
     ax.tick_params(length=2, pad=1)
     ax.set_xlabel("fuzzy group" + (" (blue: failed in this order)" if failed_ids else ""))
-    ax.set_title(f"memberships, {c} groups (m={groups.m:g}, {groups.embedding} embedding, "
-                 f"d={groups.n_components})\n{n} classes in {ordering.method} order", fontsize=9)
+    ax.set_title(f"memberships, {c} groups (fuzzifier {groups.fuzzifier:g}, "
+                 f"{groups.embedding} embedding, d={groups.n_components})\n"
+                 f"{n} classes in {ordering.method} order", fontsize=9)
     bar = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02)
     bar.set_label("membership")
     bar.ax.axhline(groups.threshold, color="#1f77b4", linewidth=2.0)  # the overlap threshold

@@ -78,7 +78,7 @@ def heatmap(
         vmax = hi if vmax is None else vmax
     if title is None:
         m = similarity.n_classes
-        title = (f"{similarity.method} similarity of {similarity.kind}"
+        title = (f"{similarity.measure} similarity of {similarity.kind}"
                  + (f" ({similarity.transform})" if similarity.transform != "none" else "")
                  + f", {m} classes, {similarity.n_samples:,} samples"
                  + (f"\n{ordering.method} order, {ordering.linkage} linkage on {ordering.distance}"
@@ -119,30 +119,54 @@ def ordered_matrix(
     >>> ordered_matrix(np.arange(9).reshape(3, 3), o).axes[0].images[0].get_array()[0, 1]
     np.int64(1)
     """
-    from ._annotate import add_bands, add_boundaries, add_boxes, add_dendrogram, add_marks, add_spans
-
     matrix = np.asarray(matrix)
     m = matrix.shape[0]
     if m != ordering.n_classes:
         raise ValueError(f"a {m}-class matrix cannot take an ordering of {ordering.n_classes} classes")
-    text_ax = None
+    fig, ax, text_ax = _matrix_axes(ax, m, boxes)
+    image = _draw_matrix(ax, matrix, ordering, cmap=cmap, vmin=vmin, vmax=vmax, norm=norm)
+    _label_classes(ax, ordering, m, max_labels)
+    side = _add_annotations(ax, ordering, text_ax, bands=bands, spans=spans, marks=marks,
+                            boundaries=boundaries, dendrogram=dendrogram, boxes=boxes)
+    if title:
+        ax.set_title(title, fontsize=10, pad=60 if dendrogram else 6)
+    if colorbar:
+        _add_colorbar(fig, ax, image, colorbar, norm, pad=0.01 + side)
+    return fig
+
+
+def _matrix_axes(ax, m, boxes):
+    """The figure and axes to draw on, plus the text panel that ``boxes`` need (else None)."""
     if boxes and ax is None:  # a text panel at the right holds the boxes' contents
         width, height = _size_for(m)
         fig, ax = new_axes(None, figsize=(width + 5.0, height))
         ax.remove()
         ax, text_ax = fig.subplots(1, 2, width_ratios=[width, 4.0])
-    elif boxes:
+        return fig, ax, text_ax
+    if boxes:
         raise ValueError("boxes need their own figure (leave ax=None)")
-    else:
-        fig, ax = new_axes(ax, figsize=_size_for(m))
+    fig, ax = new_axes(ax, figsize=_size_for(m))
+    return fig, ax, None
+
+
+def _draw_matrix(ax, matrix, ordering, *, cmap, vmin, vmax, norm):
+    """Draw the matrix with rows and columns in the ordering's order; return the image."""
+    m = matrix.shape[0]
     order = np.asarray(ordering.order)
-    shown, factor = _pool(matrix[np.ix_(order, order)])
+    shown, factor = ordered_image(matrix, order)
     size = shown.shape[0] * factor
+    # The extent is in cells, so a pooled image still lines up with the class positions;
+    # the limits then crop the padding pooling adds past the last class.
     image = ax.imshow(shown, cmap=cmap, vmin=None if norm else vmin, vmax=None if norm else vmax,
                       norm=norm, interpolation="nearest" if m <= 400 else "antialiased",
                       extent=(-0.5, size - 0.5, size - 0.5, -0.5))
     ax.set_xlim(-0.5, m - 0.5)
     ax.set_ylim(m - 0.5, -0.5)
+    return image
+
+
+def _label_classes(ax, ordering, m, max_labels):
+    """Label rows and columns with class names: all of them, or an even subset."""
     names = ordering.ordered_classes
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(9.0, 500.0 / max(len(ticks), 1)))
@@ -153,6 +177,14 @@ def ordered_matrix(
         ax.set_xlabel(f"{m} classes in {ordering.method} order "
                       f"(one label per {ticks[1] - ticks[0]} classes)")
 
+
+def _add_annotations(ax, ordering, text_ax, *, bands, spans, marks, boundaries, dendrogram,
+                     boxes) -> float:
+    """Draw the side annotations; return the width they take at the right of the axes."""
+    from ._annotate import add_bands, add_boundaries, add_boxes, add_dendrogram, add_marks, add_spans
+
+    # Bands and marks both sit at the right: each is offset past the previous one, and
+    # the colour bar past them all.
     side = 0.0
     if boundaries:
         add_boundaries(ax, boundaries)
@@ -170,18 +202,19 @@ def ordered_matrix(
         if ordering.merge is None:
             raise ValueError(f"a {ordering.method!r} ordering has no tree to draw")
         add_dendrogram(ax, ordering)
-    if title:
-        ax.set_title(title, fontsize=10, pad=60 if dendrogram else 6)
-    if colorbar:
-        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.01 + side)
-        bar.set_label(colorbar)
-        if norm is not None:  # plain numbers at 1, 2, 5, 10, 20, ... rather than 10^0 notation
-            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    return side
 
-            bar.ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-            bar.ax.yaxis.set_minor_formatter(NullFormatter())
-    return fig
+
+def _add_colorbar(fig, ax, image, label, norm, *, pad):
+    """Add a labelled colour bar for the image."""
+    bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=pad)
+    bar.set_label(label)
+    if norm is not None:  # plain numbers at 1, 2, 5, 10, 20, ... rather than 10^0 notation
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        bar.ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        bar.ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 #: Above this many classes the image is averaged over blocks of cells before drawing: a figure
@@ -189,21 +222,36 @@ def ordered_matrix(
 POOL_ABOVE = 2000
 
 
-def _pool(matrix: np.ndarray) -> tuple[np.ndarray, int]:
-    """Mean over factor x factor blocks (NaN-aware) when the matrix is larger than POOL_ABOVE."""
+def ordered_image(matrix: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, int]:
+    """The matrix in ``order``, as drawn: whole up to POOL_ABOVE classes, else the NaN-aware
+    mean over factor x factor blocks of cells.
+
+    Pooling reads a stripe of ``factor`` ordered rows at a time, so memory stays near the
+    pooled image (never an ordered or float64 copy of the whole matrix).
+
+    >>> M = np.arange(16.0).reshape(4, 4)
+    >>> ordered_image(M, np.array([3, 2, 1, 0]))[0][0]
+    array([15., 14., 13., 12.])
+    """
     m = matrix.shape[0]
     if m <= POOL_ABOVE:
-        return matrix, 1
+        return matrix[np.ix_(order, order)], 1
     factor = -(-m // (POOL_ABOVE // 2))
-    size = -(-m // factor) * factor
-    padded = np.full((size, size), np.nan)
-    padded[:m, :m] = matrix
-    blocks = padded.reshape(size // factor, factor, size // factor, factor)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN (blank)
-        return np.nanmean(blocks, axis=(1, 3)), factor
+    cells = -(-m // factor)
+    # Column j of the ordered matrix falls in pooled column j // factor.
+    column_block = np.arange(m) // factor
+    pooled = np.full((cells, cells), np.nan)
+    for row in range(cells):
+        stripe = np.asarray(matrix[order[row * factor:(row + 1) * factor]][:, order],
+                            dtype=np.float64)
+        finite = np.isfinite(stripe)
+        sums = np.bincount(np.broadcast_to(column_block, stripe.shape)[finite],
+                           weights=stripe[finite], minlength=cells)
+        counts = np.bincount(np.broadcast_to(column_block, stripe.shape)[finite],
+                             minlength=cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled[row] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return pooled, factor
 
 
 def _size_for(m: int) -> tuple[float, float]:

@@ -79,6 +79,12 @@ class _Session:
             self._messages.clear()
 
 
+    def free(self) -> None:
+        """Run R's garbage collector: R keeps a large call's working memory (4x the distance
+        vector for hclust) until it collects, which would stack under every later step."""
+        self.robjects.r("invisible(gc(verbose = FALSE))")
+
+
 def _plain(value):
     """numpy scalars and Python sequences of str, as rpy2's numpy converter expects them."""
     import numpy as np

@@ -1,0 +1,166 @@
+"""The result of ordering the classes: a permutation and, for hierarchical methods, its tree."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    """A permutation of the classes and, for hierarchical methods, the tree behind it.
+
+    Attributes
+    ----------
+    order : ndarray of int (m,)
+        0-based class indices, first to last.
+    classes : tuple of str
+    method : str
+    linkage, distance : str or None
+    merge : ndarray of int (m-1, 2) or None
+        R's ``merge`` matrix: ``-j`` is class j (1-based), ``k`` the cluster of step k.
+    height : ndarray (m-1,) or None
+    hclust_backend : str or None
+        Where the tree was computed: ``"r"`` (R through rpy2) or ``"python"`` (the exact
+        compiled twin of R's routine); None for orderings without hclust.
+    seconds : float
+    note : str or None
+        Why a choice was made for the user (e.g. R not used), or the control parameters.
+    versions : dict
+        R, rpy2 and seriation versions when R computed the order.
+    """
+
+    order: np.ndarray
+    classes: tuple[str, ...]
+    method: str = "hclust"
+    linkage: str | None = "complete"
+    distance: str | None = "1-r"
+    merge: np.ndarray | None = field(default=None, repr=False)
+    height: np.ndarray | None = field(default=None, repr=False)
+    hclust_backend: str | None = "python"
+    seconds: float = 0.0
+    note: str | None = None
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def ordered_classes(self) -> list[str]:
+        return [self.classes[j] for j in self.order]
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Where each class sits in the order: the inverse permutation of :attr:`order`.
+
+        >>> import numpy as np
+        >>> Ordering(order=np.array([2, 0, 1]), classes=("a", "b", "c")).positions
+        array([1, 2, 0])
+        """
+        positions = np.empty(len(self.order), dtype=np.int64)
+        positions[np.asarray(self.order)] = np.arange(len(self.order))
+        return positions
+
+    def cut(self, k: int) -> np.ndarray:
+        """Flat clustering into ``k`` groups, numbered as R's ``cutree(tree, k)``.
+
+        Groups are the clusters left after undoing the last ``k - 1`` merges, numbered
+        1, 2, ... in order of their first class in the input order.
+
+        >>> import numpy as np
+        >>> M = np.array([[1, .9, 0, 0], [.9, 1, 0, 0], [0, 0, 1, .8], [0, 0, .8, 1]])
+        >>> from blocks_rx.ordering import hclust
+        >>> hclust(M, classes=list("abcd")).cut(2)
+        array([1, 1, 2, 2])
+        """
+        if self.merge is None:
+            raise ValueError(f"a {self.method!r} ordering has no tree to cut")
+        m = self.n_classes
+        if not 1 <= k <= m:
+            raise ValueError(f"k must be between 1 and {m}, got {k}")
+        parent = np.arange(m)
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        step_member = np.empty(m - 1, dtype=np.int64)  # one class inside each merged cluster
+        for step in range(m - k):
+            a, b = (int(x) for x in self.merge[step])
+            ra = root(-a - 1 if a < 0 else step_member[a - 1])
+            rb = root(-b - 1 if b < 0 else step_member[b - 1])
+            parent[rb] = ra
+            step_member[step] = ra
+        roots = np.array([root(i) for i in range(m)])
+        _, first = np.unique(roots, return_index=True)
+        number = {roots[i]: g + 1 for g, i in enumerate(sorted(first))}
+        return np.array([number[r] for r in roots], dtype=np.int64)
+
+    def scipy_linkage(self) -> np.ndarray:
+        """The tree as a scipy linkage matrix (``scipy.cluster.hierarchy`` conventions)."""
+        if self.merge is None:
+            raise ValueError(f"a {self.method!r} ordering has no tree")
+        m = self.n_classes
+        z = np.zeros((m - 1, 4))
+        size = np.zeros(m - 1)
+        for step, (a, b) in enumerate(self.merge):
+            ids, n = [], 0
+            for x in (a, b):
+                if x < 0:
+                    ids.append(-x - 1)
+                    n += 1
+                else:
+                    ids.append(m + x - 1)
+                    n += size[x - 1]
+            size[step] = n
+            z[step] = (min(ids), max(ids), self.height[step], n)
+        return z
+
+    @property
+    def backend(self) -> str | None:
+        """Deprecated name of :attr:`hclust_backend`."""
+        warnings.warn("Ordering.backend is now Ordering.hclust_backend", DeprecationWarning,
+                      stacklevel=2)
+        return self.hclust_backend
+
+    def provenance(self) -> dict:
+        """What was computed, as plain JSON-ready values."""
+        out = {"method": self.method, "linkage": self.linkage, "distance": self.distance,
+               "hclust_backend": self.hclust_backend, "seconds": round(self.seconds, 4)}
+        if self.note:
+            out["note"] = self.note
+        if self.versions:
+            out["versions"] = dict(self.versions)
+        return out
+
+
+def matrix_and_names(similarity, classes=None):
+    """(matrix, class names) of a Similarity, or of a bare square matrix and optional names."""
+    from ..similarity import Similarity
+
+    if isinstance(similarity, Similarity):
+        return similarity.matrix, tuple(similarity.classes)
+    matrix = np.asarray(similarity)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"expected a square similarity matrix, got shape {matrix.shape}")
+    names = tuple(str(c) for c in classes) if classes is not None else tuple(
+        f"class_{j}" for j in range(matrix.shape[0]))
+    if len(names) != matrix.shape[0]:
+        raise ValueError(f"{len(names)} class names for a {matrix.shape[0]}-class matrix")
+    return matrix, names
+
+
+def identity(similarity, *, classes=None) -> Ordering:
+    """The classes in their input order (useful as a baseline).
+
+    >>> identity(np.eye(3), classes="abc").ordered_classes
+    ['a', 'b', 'c']
+    """
+    matrix, names = matrix_and_names(similarity, classes)
+    return Ordering(order=np.arange(matrix.shape[0]), classes=names, method="identity",
+                    linkage=None, distance=None, hclust_backend=None)

@@ -1,0 +1,380 @@
+"""The whole job, scores -> similarity -> ordering -> groups -> summary: :func:`analyze`.
+
+Every choice is a registry name (:data:`~blocks_rx.similarity.MEASURES`,
+:data:`~blocks_rx.scores.TRANSFORMS`, :data:`~blocks_rx.ordering.ORDERINGS`,
+:data:`~blocks_rx.groups.GROUP_METHODS`); a method's own options are passed by keyword and
+routed to the method that takes them, so adding a method never touches this module.
+``analyze`` computes and returns an :class:`Analysis`; :mod:`blocks_rx.results` writes it.
+Before allocating anything it runs the preflight (:mod:`blocks_rx.preflight`): a job that
+cannot fit in memory is refused at once, and slow methods are announced before they start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import __version__
+from .ordering import ORDERINGS, Ordering, order_classes, resolve_backend
+from .registry import OptionError
+from .scores import TRANSFORMS, Scores, load_scores
+from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
+                         typical_class)
+
+#: Flat cuts reported in order.csv (those below the number of classes).
+DEFAULT_CUTS = (2, 4, 8, 16)
+
+#: Fuzzy groups need at least this many classes to say anything.
+MIN_CLASSES_FOR_GROUPS = 4
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything one run computed; written by :func:`blocks_rx.results.write`."""
+
+    scores: Scores = field(repr=False)
+    similarity: Similarity
+    ordering: Ordering
+    cuts: dict = field(repr=False)
+    example_class: int
+    example_values: np.ndarray = field(repr=False)
+    similarity_stats: dict = field(default_factory=dict, repr=False)
+    example_stats: dict = field(default_factory=dict, repr=False)
+    confusion: np.ndarray | None = field(default=None, repr=False)
+    criteria: dict | None = None
+    findings: object | None = None
+    timings: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    plan: object | None = field(default=None, repr=False)
+
+    @property
+    def groups(self):
+        """Deprecated name of :attr:`findings`."""
+        warnings.warn("Analysis.groups is now Analysis.findings", DeprecationWarning,
+                      stacklevel=2)
+        return self.findings
+
+    @property
+    def accuracy(self) -> float | None:
+        """Top-1 accuracy against the true labels (single-label data with labels only)."""
+        if self.confusion is None:
+            return None
+        return float(np.trace(self.confusion) / max(int(self.confusion.sum()), 1))
+
+    def report(self) -> dict:
+        """The JSON report: inputs, methods, versions, timings and summary statistics."""
+        scores = self.scores
+        report = {
+            "blocks_rx": __version__,
+            "input": {"source": scores.source, "n_samples": scores.n_samples,
+                      "n_classes": scores.n_classes, "dtype": str(scores.values.dtype),
+                      "kind": scores.kind, "labels": scores.labels is not None},
+            "similarity": self.similarity.provenance(),
+            "ordering": self.ordering.provenance(),
+            "versions": _versions(),
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "summary": {
+                "off_diagonal_similarity": self.similarity_stats,
+                "example_class": {"name": scores.classes[self.example_class],
+                                  "values": self.example_stats},
+            },
+            "cuts": {str(k): int(v.max()) for k, v in self.cuts.items()},
+            "warnings": list(self.warnings),
+        }
+        if self.plan is not None:
+            report["preflight"] = {"peak_bytes": int(self.plan.peak),
+                                   "steps": {s.name: int(s.bytes) for s in self.plan.steps}}
+        if self.criteria is not None:
+            report["criteria"] = self.criteria
+        if self.findings is not None:
+            report["groups"] = self.findings.report()
+        if self.confusion is not None:
+            report["confusion"] = {"samples": int(self.confusion.sum()), "accuracy": self.accuracy}
+        return report
+
+
+def analyze(
+    scores,
+    *,
+    measure: str = "pearson",
+    transform: str = "none",
+    clip_negative: bool = False,
+    drop_constant: bool = False,
+    ordering: str = "hclust",
+    groups: str | bool | None = "fuzzy-cmeans",
+    cuts=None,
+    criteria: bool = False,
+    seed: int = 0,
+    block_size: int | None = None,
+    max_memory: float | None = None,
+    method: str | None = None,
+    order: str | None = None,
+    **options,
+) -> Analysis:
+    """Compute the ordered class-similarity matrix of a score matrix, and its groups.
+
+    Parameters
+    ----------
+    scores : Scores, ndarray, DataFrame or path
+        Anything :func:`blocks_rx.load_scores` accepts.
+    measure, transform : str
+        Names in :data:`~blocks_rx.similarity.MEASURES` and
+        :data:`~blocks_rx.scores.TRANSFORMS`.
+    clip_negative, drop_constant : bool
+        Set negative correlations to 0; remove classes whose scores never vary (instead of
+        zeroing their rows).
+    ordering : str
+        A name in :data:`~blocks_rx.ordering.ORDERINGS`: ``hclust`` (default),
+        ``taxonomy``, ``identity`` or an R seriation method.
+    groups : str or None
+        A name in :data:`~blocks_rx.groups.GROUP_METHODS` (``"fuzzy-cmeans"``), or None for
+        no groups. Groups need an ordering with a tree (hclust and seriation's HC, GW, OLO).
+    cuts : sequence of int, optional
+        Flat cuts of the tree listed in ``order.csv``; default :data:`DEFAULT_CUTS`, those
+        below the number of classes. Given cuts that cannot be made are named in a warning.
+    criteria : bool
+        Add R seriation's criterion values of the order to the report.
+    seed : int
+        Seeds every stochastic step (seriation methods, fuzzy c-means).
+    block_size : int, optional
+        Samples per streamed block.
+    max_memory : float, optional
+        Bytes the job may use; default the memory available now. A job whose estimated
+        peak is larger is refused before it starts (:class:`~blocks_rx.preflight.PreflightError`).
+    method, order : str, optional
+        Deprecated names of ``measure`` and ``ordering``.
+    **options
+        The chosen methods' own options, e.g. ``linkage``, ``distance``, ``hclust_backend``
+        (hclust), ``taxonomy`` (taxonomy), ``control`` (seriation), ``n_groups``,
+        ``fuzzifier`` (fuzzy-cmeans). An option no chosen method takes is an error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.random.default_rng(0).normal(size=(300, 5))
+    >>> result = analyze(S, linkage="average", hclust_backend="python")
+    >>> result.ordering.order.shape, result.ordering.linkage, result.similarity.matrix.dtype
+    ((5,), 'average', dtype('float32'))
+    """
+    measure, ordering, groups = _renamed(measure, ordering, groups, method, order, options)
+    ordering_options, group_options = route_options(ordering, groups, options, seed)
+    timings: dict[str, float] = {}
+    with _recorded_warnings() as caught:
+        with _timed(timings, "load"):
+            scores = scores if isinstance(scores, Scores) else load_scores(scores)
+        plan = _preflight(scores, measure, ordering, ordering_options, groups, criteria,
+                          block_size, max_memory)
+        similarity = compute(scores, measure=measure, transform=transform,
+                             clip_negative=clip_negative, block_size=block_size)
+        timings["similarity"] = similarity.seconds
+        if drop_constant and similarity.constant_classes:
+            scores, similarity = _drop_constant(scores, similarity)
+        arranged = order_classes(similarity, ordering, **ordering_options)
+        timings["ordering"] = arranged.seconds
+        criterion_values = _criteria(similarity, arranged, timings) if criteria else None
+        cut_levels = _cuts(arranged, cuts)
+        findings = _groups(similarity, arranged, groups, group_options, seed, timings)
+        with _timed(timings, "summary"):
+            summary = _summary(scores, similarity, transform)
+    return Analysis(
+        scores=scores, similarity=similarity, ordering=arranged, cuts=cut_levels,
+        criteria=criterion_values, findings=findings, timings=timings,
+        warnings=tuple(caught), plan=plan, **summary)
+
+
+def route_options(ordering: str, groups: str | None, options: dict, seed: int):
+    """Split ``options`` between the ordering and the group method that take them.
+
+    Returns (ordering kwargs, group kwargs), each checked and completed with its defaults.
+    ``seed`` goes to every method that takes one.
+
+    >>> route_options("hclust", None, {"linkage": "single"}, 0)[0]["linkage"]
+    'single'
+    >>> route_options("OLO", None, {"linkage": "single"}, 0)
+    Traceback (most recent call last):
+    ...
+    blocks_rx.registry.OptionError: option linkage does not apply: ordering method 'OLO' takes distance, control, seed; no group method was chosen
+    """
+    from .groups import GROUP_METHODS
+
+    order_entry = ORDERINGS[ordering]
+    group_entry = GROUP_METHODS[groups] if groups is not None else None
+    order_names = {o.name for o in order_entry.options}
+    group_names = {o.name for o in group_entry.options} if group_entry else set()
+    foreign = [k for k in options if k not in order_names | group_names]
+    if foreign:
+        takes = [f"ordering method {ordering!r} takes "
+                 + (", ".join(o.name for o in order_entry.options) or "no options")]
+        takes.append(f"group method {groups!r} takes "
+                     + ", ".join(o.name for o in group_entry.options) if group_entry
+                     else "no group method was chosen")
+        raise OptionError(f"option {', '.join(foreign)} does not apply: {'; '.join(takes)}")
+    given = {k: v for k, v in options.items() if k in order_names}
+    if "seed" in order_names:
+        given.setdefault("seed", seed)
+    ordering_kwargs = order_entry.bind(given, kind="ordering method")
+    group_kwargs = (group_entry.bind({k: v for k, v in options.items() if k in group_names},
+                                     kind="group method") if group_entry else {})
+    return ordering_kwargs, group_kwargs
+
+
+def _renamed(measure, ordering, groups, method, order, options):
+    """Old spellings, still accepted with a DeprecationWarning."""
+    renames = {"method": ("measure", method), "order": ("ordering", order),
+               "backend": ("hclust_backend", options.pop("backend", None))}
+    for old, (new, value) in renames.items():
+        if value is not None:
+            warnings.warn(f"analyze({old}=...) is now analyze({new}=...)", DeprecationWarning,
+                          stacklevel=3)
+    measure = method if method is not None else measure
+    ordering = order if order is not None else ordering
+    if renames["backend"][1] is not None:
+        options["hclust_backend"] = renames["backend"][1]
+    if groups is True:
+        groups = "fuzzy-cmeans"
+    elif groups is False:
+        groups = None
+    return measure, ordering, groups
+
+
+def _preflight(scores, measure, ordering, ordering_options, groups, criteria, block_size,
+               max_memory):
+    """Refuse a job that cannot fit; announce slow steps before they start."""
+    from .preflight import plan
+
+    backend = ordering_options.get("hclust_backend")
+    if backend is not None:  # resolve "auto" now: R and the twin differ in memory
+        backend, _ = resolve_backend(backend, scores.n_classes)
+    job = plan(scores.n_samples, scores.n_classes, itemsize=scores.dtype.itemsize,
+               measure=measure, ordering=ordering, hclust_backend=backend or "python",
+               groups=groups, criteria=criteria, block_size=block_size)
+    job.check(max_memory=max_memory)
+    for text in job.warnings:
+        warnings.warn(text, _slow_warning_class(), stacklevel=4)
+    return job
+
+
+def _slow_warning_class():
+    from .ordering import SlowMethodWarning
+
+    return SlowMethodWarning
+
+
+def _criteria(similarity, arranged, timings) -> dict:
+    from .ordering import criteria
+
+    with _timed(timings, "criteria"):
+        return criteria(similarity, arranged)
+
+
+def _cuts(arranged: Ordering, cuts) -> dict:
+    """Flat cuts of the tree; given cuts that cannot be made are named in a warning."""
+    if arranged.merge is None:
+        return {}
+    m = arranged.n_classes
+    given = cuts is not None
+    cuts = DEFAULT_CUTS if cuts is None else tuple(int(k) for k in cuts)
+    made = {k: arranged.cut(k) for k in cuts if 1 <= k < m}
+    skipped = [k for k in cuts if not 1 <= k < m]
+    if skipped and given:
+        warnings.warn(f"cuts {', '.join(map(str, skipped))} not listed in order.csv: a cut "
+                      f"needs between 1 and {m - 1} groups for {m} classes", stacklevel=4)
+    return made
+
+
+def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings):
+    """The group method's findings, or None (with a warning saying why, when asked for)."""
+    if groups is None:
+        return None
+    from .groups import GROUP_METHODS
+
+    entry = GROUP_METHODS[groups]
+    if entry.needs_tree and arranged.merge is None:
+        warnings.warn(f"no groups: {groups} needs an ordering with a tree, and "
+                      f"{arranged.method!r} has none (hclust, HC, GW and OLO have one)",
+                      stacklevel=4)
+        return None
+    if similarity.n_classes < MIN_CLASSES_FOR_GROUPS:
+        warnings.warn(f"no groups: {similarity.n_classes} classes are too few "
+                      f"(groups need at least {MIN_CLASSES_FOR_GROUPS})", stacklevel=4)
+        return None
+    findings = entry.function(similarity, arranged, seed=seed, **group_options)
+    timings["groups"] = findings.seconds
+    return findings
+
+
+def _summary(scores: Scores, similarity: Similarity, transform: str) -> dict:
+    """The Fig. 1 check (a typical class's values, the off-diagonal spread) and confusion."""
+    example = typical_class(similarity)
+    convert = TRANSFORMS[transform].function
+    parts = [(block if convert is None else convert(block))[:, example]
+             for _, block in scores.iter_chunks(65536)]
+    column = np.concatenate(parts).astype(np.float64)
+    confusion = None
+    if scores.labels is not None and scores.labels.ndim == 1:
+        confusion = confusion_matrix(scores.labels, predictions(scores), similarity.n_classes)
+    return {"example_class": example, "example_values": column,
+            "similarity_stats": describe(similarity.off_diagonal()),
+            "example_stats": describe(column), "confusion": confusion}
+
+
+def _drop_constant(scores: Scores, similarity: Similarity):
+    constant = set(similarity.constant_classes)
+    keep = np.array([c not in constant for c in scores.classes])
+    kept = tuple(c for c, k in zip(scores.classes, keep) if k)
+    labels = scores.labels
+    if labels is not None and labels.ndim == 2:
+        labels = labels[:, keep]
+    elif labels is not None:
+        # Samples of a dropped class keep their row; remap indices to the kept columns.
+        remap = np.cumsum(keep) - 1
+        labels = np.where(keep[labels], remap[labels], -1)
+        if (labels < 0).any():
+            warnings.warn("--drop-constant dropped a class that some samples are labelled "
+                          "with, so no confusion matrix is made", stacklevel=4)
+            labels = None
+    reduced = Scores(values=scores.values[:, keep], classes=kept, kind=scores.kind,
+                     source=scores.source, labels=labels)
+    matrix = similarity.matrix[np.ix_(keep, keep)]
+    return reduced, replace(similarity, matrix=matrix, classes=kept)
+
+
+@contextlib.contextmanager
+def _timed(timings: dict, name: str):
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _recorded_warnings():
+    """Keep every warning's text for the report, and show each one as it happens."""
+    caught: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        show = warnings.showwarning
+
+        def record(message, category, filename, lineno, file=None, line=None):
+            caught.append(str(message))
+            show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = record
+        yield caught
+
+
+def _versions() -> dict:
+    import numba
+    import scipy
+
+    from .r.session import versions as r_versions
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "numba": numba.__version__,
+            "blocks_rx": __version__, **r_versions()}

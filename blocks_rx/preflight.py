@@ -1,0 +1,222 @@
+"""Before any work: will the job fit in memory, and which of its steps will be slow?
+
+:func:`plan` estimates the peak memory each step of ``analyze`` allocates (similarity,
+ordering, groups, summary, drawing and writing) from the shapes and the chosen methods'
+registry facts, without touching the data; :meth:`Plan.check` refuses a job whose peak
+exceeds the memory available (or ``max_memory``), naming the estimate and what helps, and
+:attr:`Plan.warnings` says which methods may run long. ``analyze`` runs both before it
+allocates anything, so a job that cannot fit fails in a second instead of after minutes.
+
+Memory is counted in bytes the job allocates beyond what is already resident (an in-memory
+score matrix is resident; a memory-mapped ``.npy`` is page cache). With ``m`` classes the
+float32 similarity matrix is ``4 m^2`` bytes; ``benchmarks/preflight.py`` measures each
+step's real peak against these estimates.
+
+>>> from blocks_rx.preflight import plan
+>>> job = plan(n_samples=10, n_classes=70_000, itemsize=8)
+>>> round(job.peak / 1e9)
+78
+>>> job.check(available=24e9)
+Traceback (most recent call last):
+...
+blocks_rx.preflight.PreflightError: this job needs about 78.4 GB of memory at its peak (similarity: 70,000 x 70,000 co-moments), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+#: Bytes of one block-sized temporary per streamed row block (input, transform, centred).
+_BLOCK_COPIES = 3
+#: float64 copies of the m(m-1)/2 off-diagonal values the summary statistics make at once.
+_SUMMARY_PAIR_COPIES = 3
+#: Above this many classes the heatmap pools blocks of cells (see blocks_rx.plot).
+_POOL_ABOVE = 2000
+
+
+class PreflightError(RuntimeError):
+    """The job would not fit in the memory available; the message says what helps."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the job: its peak allocation in bytes and, if known, its time."""
+
+    name: str
+    bytes: int
+    detail: str = ""
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The estimated steps of a job, their peak memory, and warnings about slow methods."""
+
+    n_samples: int
+    n_classes: int
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...] = ()
+    savings: dict = field(default_factory=dict)
+
+    @property
+    def peak(self) -> int:
+        return max((s.bytes for s in self.steps), default=0)
+
+    @property
+    def peak_step(self) -> Step:
+        return max(self.steps, key=lambda s: s.bytes)
+
+    def check(self, available: float | None = None, max_memory: float | None = None) -> None:
+        """Raise :class:`PreflightError` when the peak exceeds ``max_memory`` or, without it,
+        the ``available`` memory (default: what the system reports as available)."""
+        limit = max_memory if max_memory is not None else (
+            available if available is not None else available_memory())
+        if limit is None or self.peak <= limit:
+            return
+        step = self.peak_step
+        helps = [f"{flag} (saves about {format_bytes(saved)})"
+                 for flag, saved in self.savings.items() if saved > 0]
+        helps += ["fewer classes (memory grows with their square)", "or a machine with more memory"]
+        override = ("raise --max-memory" if max_memory is not None
+                    else "--max-memory SIZE runs it anyway")
+        raise PreflightError(
+            f"this job needs about {format_bytes(self.peak)} of memory at its peak "
+            f"({step.name}: {step.detail}), but {format_bytes(limit)} is "
+            f"{'allowed' if max_memory is not None else 'available'}. What helps: "
+            f"{', '.join(helps)}; {override}.")
+
+    def describe(self) -> str:
+        """The steps, one line each, as ``--dry-run`` prints them."""
+        lines = [f"{self.n_samples:,} samples x {self.n_classes:,} classes; peak memory about "
+                 f"{format_bytes(self.peak)} ({self.peak_step.name})"]
+        for s in self.steps:
+            time = "" if s.seconds is None else f", about {s.seconds:,.0f} s"
+            lines.append(f"  {s.name:<12} {format_bytes(s.bytes):>9}{time}  {s.detail}")
+        return "\n".join(lines + [f"  warning: {w}" for w in self.warnings])
+
+
+def plan(
+    n_samples: int,
+    n_classes: int,
+    *,
+    itemsize: int = 4,
+    measure: str = "pearson",
+    ordering: str = "hclust",
+    hclust_backend: str = "python",
+    groups: str | None = None,
+    criteria: bool = False,
+    block_size: int | None = None,
+) -> Plan:
+    """Estimate the memory and slow steps of ``analyze`` on an ``n_samples x n_classes`` input.
+
+    ``itemsize`` is the compute precision (4: float32, 8: float64); ``hclust_backend`` the
+    backend that will actually run (``"r"`` or ``"python"``). Names are registry names.
+    """
+    from .groups import GROUP_METHODS
+    from .ordering import ORDERINGS
+    from .similarity import MEASURES, default_block_size
+
+    n, m = int(n_samples), int(n_classes)
+    cells, pairs = m * m, m * (m - 1) // 2
+    matrix = 4 * cells  # the float32 similarity, resident from the similarity step on
+    rows = block_size or default_block_size(n, m, itemsize)
+    measure_entry = MEASURES[measure]
+    held = measure_entry.scores_bytes(n, m, itemsize)
+    similarity = (_BLOCK_COPIES * rows * m * itemsize + max((8 + itemsize) * cells, 12 * cells)
+                  + held)
+    order_entry = ORDERINGS[ordering]
+    in_r = order_entry.needs_r or (order_entry.family == "hclust" and hclust_backend == "r")
+    steps = [
+        Step("similarity", similarity, f"{m:,} x {m:,} co-moments"
+             + (f", {measure} holds the {n:,} x {m:,} scores" if held else "")),
+        Step("ordering", matrix + order_entry.memory_bytes(m, in_r=in_r),
+             f"{ordering} on {pairs:,} pairs" + (" in R" if in_r else ""),
+             order_entry.cost.seconds(m)),
+    ]
+    savings = {}
+    if groups is not None:
+        group_entry = GROUP_METHODS[groups]
+        group_bytes = int(matrix + group_entry.dense_copies * 8 * cells)
+        steps.append(Step("groups", group_bytes, f"{groups}: eigenvectors of the "
+                          f"{m:,} x {m:,} matrix", group_entry.cost.seconds(m)))
+        savings["--no-groups"] = group_bytes - max(s.bytes for s in steps[:-1])
+    steps.append(Step("summary", matrix + _SUMMARY_PAIR_COPIES * 8 * pairs,
+                      "distribution statistics of the off-diagonal values"))
+    if criteria:
+        steps.append(Step("criteria", matrix + 4 * 8 * pairs, "seriation criteria in R"))
+    steps.append(Step("writing", matrix + _drawing_bytes(m), "figures and files"))
+    from .ordering.seriation import slow_warning
+
+    warnings = [w for w in (slow_warning(ordering, m),) if w]
+    if groups is not None:
+        estimate = GROUP_METHODS[groups].cost.seconds(m)
+        if estimate is not None and estimate > 60:
+            warnings.append(f"groups ({groups}) on {m:,} classes take about {estimate:,.0f} s; "
+                            "--no-groups skips them")
+    return Plan(n, m, tuple(steps), tuple(warnings), savings)
+
+
+def _drawing_bytes(m: int) -> int:
+    """The figures: the off-diagonal values the histogram shows (float64), and the heatmap's
+    ordered copy (up to 2,000 classes; above, a pooled image built a stripe at a time)."""
+    pairs = 8 * (m * (m - 1) // 2)
+    if m <= _POOL_ABOVE:
+        return pairs + 4 * m * m
+    factor = -(-m // (_POOL_ABOVE // 2))
+    return pairs + 40 * factor * m + 8 * (m // factor + 1) ** 2
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux MemAvailable, capped by a cgroup limit)."""
+    found = None
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return None
+    try:
+        with open("/sys/fs/cgroup/memory.max") as handle:
+            text = handle.read().strip()
+        if text.isdigit():
+            with open("/sys/fs/cgroup/memory.current") as handle:
+                used = int(handle.read().strip())
+            found = min(found, int(text) - used) if found is not None else int(text) - used
+    except OSError:
+        pass
+    return found
+
+
+_UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9,
+          "T": 1e12, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """``"6G"``, ``"500MB"``, ``"1.5TB"``, ``"8GiB"`` -> bytes (G = 10^9, GiB = 2^30).
+
+    >>> parse_size("6G"), parse_size("512 MiB")
+    (6000000000, 536870912)
+    """
+    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?I?B?)\s*", str(text), re.IGNORECASE)
+    if not found or found.group(2).upper() not in _UNITS:
+        raise ValueError(f"cannot read {text!r} as a memory size; use e.g. 6G or 500M")
+    return int(float(found.group(1)) * _UNITS[found.group(2).upper()])
+
+
+def format_bytes(value: float) -> str:
+    """Decimal units, as ``free -h`` and most people read them.
+
+    >>> format_bytes(36.5 * 2**30)
+    '39.2 GB'
+    """
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{int(value)} B"

@@ -1,0 +1,419 @@
+"""The result folder of ``blocks-rx analyze``: which files, writing them, reading them back.
+
+A result folder holds :data:`DATA_FILES`, :data:`FIGURE_FILES`, :data:`GROUP_FILES` (when
+groups were found) and ``report.json``. It is written whole or not at all: every file is
+built in a hidden sibling folder, which then replaces the old folder in one swap
+(:mod:`blocks_rx._folders`), so an error, Ctrl-C or SIGTERM leaves the complete old result
+and a killed run's leftovers are removed by the next run into the same folder.
+
+Every file belongs to one run: ``report.json`` names the run id and the SHA-256 of every
+file, ``similarity.npz`` holds the run id (key ``run_id``) and the PNGs carry it as
+metadata. The run id is a hash of the result's content, so the same inputs and options give
+the same id and byte-identical data files. :func:`read` and :func:`validate` refuse a folder
+whose files disagree, naming them.
+
+>>> import numpy as np, tempfile, blocks_rx
+>>> analysis = blocks_rx.analyze(np.random.default_rng(0).normal(size=(300, 5)),
+...                              groups=None, hclust_backend="python")
+>>> folder = tempfile.mkdtemp() + "/result"
+>>> sorted(write(analysis, folder))
+['distributions.png', 'heatmap.png', 'order.csv', 'report.json', 'similarity.npz']
+>>> stored = read(folder)
+>>> stored.ordering.order.tolist() == analysis.ordering.order.tolist()
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._folders import StagedFolder, staging_prefix
+from .ordering import Ordering
+from .similarity import Similarity
+
+#: Version of the folder layout; ``read`` refuses others.
+FORMAT = "blocks-rx result 2"
+DATA_FILES = ("similarity.npz", "order.csv")
+FIGURE_FILES = ("heatmap.png", "distributions.png")
+GROUP_FILES = ("groups.csv", "groups.png")
+REPORT = "report.json"
+#: Every file a result may hold, in the order they are written.
+RESULT_FILES = DATA_FILES + FIGURE_FILES + GROUP_FILES + (REPORT,)
+#: What ``blocks-rx export`` writes into a result folder by default; not part of the run.
+EXPORT_ENTRIES = ("blocks.rds", "r-export")
+#: Hidden staging folders of blocks-rx versions before 0.2 were made inside the folder.
+_OLD_STAGING = ".blocks-rx-"
+
+
+class ResultError(ValueError):
+    """A folder that is not a readable blocks-rx result; the message names what is wrong."""
+
+
+class MixedResultError(ResultError):
+    """A result folder whose files come from different runs (or were changed)."""
+
+
+@dataclass(frozen=True)
+class SavedGroups:
+    """The fuzzy groups of a result as read back from ``groups.csv``.
+
+    ``crisp`` is each class's group (0-based), ``memberships`` the (m, c) fuzzy memberships,
+    ``table`` the whole CSV (failed and split group flags included).
+    """
+
+    classes: tuple[str, ...]
+    crisp: np.ndarray = field(repr=False)
+    memberships: np.ndarray = field(repr=False)
+    table: object = field(repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class StoredResult:
+    """A result folder read back: its similarity, ordering, groups and report."""
+
+    folder: Path
+    run_id: str
+    similarity: Similarity
+    ordering: Ordering
+    report: dict = field(repr=False)
+    groups: SavedGroups | None = field(default=None, repr=False)
+    confusion: np.ndarray | None = field(default=None, repr=False)
+
+
+# --------------------------------------------------------------------------- target checks
+
+
+def check_target(folder) -> Path:
+    """Refuse an output path that is not safe to replace; returns it as a Path.
+
+    Allowed: a path that does not exist, an empty folder, or a folder holding only a
+    blocks-rx result (and its exports). Refused: an empty path, the current folder or one
+    of its parents, an existing file, a folder with anything else in it.
+    """
+    if folder is None or str(folder).strip() == "":
+        raise ResultError("the output folder must be a non-empty path")
+    path = Path(folder)
+    resolved = path.resolve()
+    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
+        raise ResultError(f"{folder}: refusing to replace the current folder or one of its "
+                          "parents; name a new folder for the result")
+    if path.exists() and not path.is_dir():
+        raise ResultError(f"{folder} is an existing file, not a result folder; choose "
+                          "another output folder")
+    if path.is_dir():
+        foreign = sorted(p.name for p in path.iterdir() if not _belongs_to_result(p.name))
+        if foreign:
+            shown = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
+            raise ResultError(f"{folder} holds files that are not part of a blocks-rx result "
+                              f"({shown}); it would be replaced whole, so choose an empty or "
+                              "new output folder")
+    return path
+
+
+def _belongs_to_result(name: str) -> bool:
+    return name in RESULT_FILES or name in EXPORT_ENTRIES or name.startswith(_OLD_STAGING)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def staging(folder) -> StagedFolder:
+    """A staged replacement of the result folder ``folder``, checked first (see
+    :func:`check_target`); fill ``.path`` with :func:`write_into`, then ``.commit()``.
+
+    Entering it removes a killed run's leftovers and refuses a folder another live run is
+    writing, so a command line can take it before the (long) computation starts.
+    """
+    return StagedFolder(check_target(folder))
+
+
+def write(analysis, folder, *, dpi: int = 150) -> dict[str, Path]:
+    """Write ``analysis`` (from :func:`blocks_rx.analyze`) as a result folder, whole.
+
+    Returns the paths written, by file name. The folder is replaced only when every file is
+    complete; see the module docstring.
+    """
+    with staging(folder) as staged:
+        names = write_into(analysis, staged.path, dpi=dpi)
+        staged.commit()
+    return {name: staged.target / name for name in names}
+
+
+def write_into(analysis, folder: Path, *, dpi: int = 150) -> list[str]:
+    """Write every file of ``analysis`` into the (staging) folder; returns the file names."""
+    names = [name for name in RESULT_FILES
+             if name not in GROUP_FILES or analysis.findings is not None]
+    tables = {"order.csv": order_table(analysis)}
+    if analysis.findings is not None:
+        tables["groups.csv"] = groups_table(analysis)
+    arrays = npz_arrays(analysis)
+    run_id = content_id(arrays, tables)
+    arrays["run_id"] = np.array(run_id)
+    spent = {"write_data": 0.0, "draw": 0.0}
+    for name in names[:-1]:
+        started = time.perf_counter()
+        WRITERS[name](analysis, folder / name, run_id=run_id, arrays=arrays, tables=tables,
+                      dpi=dpi)
+        spent["draw" if name.endswith(".png") else "write_data"] += time.perf_counter() - started
+    report = analysis.report()
+    report["timings_s"].update({k: round(v, 4) for k, v in spent.items()})
+    report.update(format=FORMAT, run_id=run_id,
+                  files={name: sha256(folder / name) for name in names[:-1]})
+    WRITERS[REPORT](analysis, folder / REPORT, report=report)
+    return names
+
+
+def content_id(arrays: dict, tables: dict) -> str:
+    """The run id: a hash of the result's arrays and tables (same content, same id)."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}:{value.dtype.str}:{value.shape}".encode())
+        digest.update(value.tobytes() if value.dtype.kind != "U" else
+                      "\n".join(map(str, value.ravel())).encode("utf-8"))
+    for key in sorted(tables):
+        digest.update(key.encode() + tables[key].encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def npz_arrays(analysis) -> dict:
+    """The arrays of ``similarity.npz``: matrix, classes, order, tree, confusion."""
+    ordering = analysis.ordering
+    arrays = {
+        "matrix": np.asarray(analysis.similarity.matrix, dtype=np.float32),
+        "classes": np.array(analysis.similarity.classes, dtype=str),
+        "order": np.asarray(ordering.order, dtype=np.int64),
+    }
+    if ordering.merge is not None:
+        arrays["linkage"] = ordering.scipy_linkage()
+        arrays["merge"] = np.asarray(ordering.merge, dtype=np.int64)
+        arrays["height"] = np.asarray(ordering.height, dtype=np.float64)
+    if analysis.confusion is not None:
+        arrays["confusion"] = analysis.confusion
+    return arrays
+
+
+def order_table(analysis) -> str:
+    """``order.csv``: position (1-based), index, class, and the group at each cut."""
+    import pandas as pd
+
+    order = analysis.ordering.order
+    table = pd.DataFrame({
+        "position": np.arange(1, len(order) + 1),
+        "index": order,
+        "class": [analysis.similarity.classes[j] for j in order],
+    })
+    for k, groups in analysis.cuts.items():
+        table[f"cluster_k{k}"] = groups[order]
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def groups_table(analysis) -> str:
+    """``groups.csv``: class, crisp group, memberships, and the failed/split groups it is in."""
+    import pandas as pd
+
+    findings = analysis.findings
+    fuzzy = findings.fuzzy
+    classes = list(analysis.similarity.classes)
+    table = pd.DataFrame({"class": classes, "group": [f"G{k + 1}" for k in fuzzy.crisp]})
+    for k in range(fuzzy.memberships.shape[1]):
+        table[f"membership_G{k + 1}"] = np.round(fuzzy.memberships[:, k], 6)
+    failed_in = {c: [] for c in classes}
+    for placement in findings.failed:
+        for c in placement.classes:
+            failed_in[c].append(f"G{placement.group + 1}")
+    table["failed_groups"] = [";".join(failed_in[c]) for c in classes]
+    split_in = {c: [] for c in classes}
+    for number, pair in enumerate(findings.split, start=1):
+        for c in pair.first.classes + pair.second.classes:
+            split_in[c].append(f"S{number}")
+    table["split_groups"] = [";".join(split_in[c]) for c in classes]
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def _write_npz(analysis, path: Path, *, arrays, **_) -> None:
+    """A compressed ``.npz`` with fixed entry dates, so equal content gives equal bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1,
+                         allowZip64=True) as archive:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, np.asanyarray(value), allow_pickle=False)
+
+
+def _write_table(name: str):
+    def write_table(analysis, path: Path, *, tables, **_) -> None:
+        path.write_text(tables[name], encoding="utf-8", newline="")
+    write_table.__doc__ = f"Write ``{name}`` as rendered for the run id."
+    return write_table
+
+
+def _save(fig, path: Path, run_id: str, dpi: int) -> None:
+    fig.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id})
+
+
+def _write_heatmap(analysis, path: Path, *, run_id, dpi, **_) -> None:
+    from .plot import heatmap
+
+    _save(heatmap(analysis.similarity, analysis.ordering), path, run_id, dpi)
+
+
+def _write_distributions(analysis, path: Path, *, run_id, dpi, **_) -> None:
+    from .plot import distributions
+
+    sim = analysis.similarity
+    label = f"{sim.measure} on {sim.kind}" + (f" ({sim.transform})" if sim.transform != "none" else "")
+    fig = distributions([{
+        "label": label,
+        "class_name": analysis.scores.classes[analysis.example_class],
+        "values": analysis.example_values,
+        "values_stats": analysis.example_stats,
+        "similarities": sim.off_diagonal(),
+        "similarity_stats": analysis.similarity_stats,
+    }])
+    _save(fig, path, run_id, dpi)
+
+
+def _write_groups_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
+    from .plot import groups_heatmap
+
+    findings = analysis.findings
+    fig = groups_heatmap(analysis.similarity, analysis.ordering, findings.fuzzy,
+                         failed=findings.failed, split=findings.split, coherent=findings.coherent)
+    _save(fig, path, run_id, dpi)
+
+
+def _write_report(analysis, path: Path, *, report, **_) -> None:
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+#: How each file is written, by name (one step each; the tests fail each step in turn).
+WRITERS = {
+    "similarity.npz": _write_npz,
+    "order.csv": _write_table("order.csv"),
+    "heatmap.png": _write_heatmap,
+    "distributions.png": _write_distributions,
+    "groups.csv": _write_table("groups.csv"),
+    "groups.png": _write_groups_figure,
+    REPORT: _write_report,
+}
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def validate(folder) -> dict:
+    """Check that every file of a result folder belongs to the same run; returns the report.
+
+    Raises :class:`ResultError` for a folder that is not a result, and
+    :class:`MixedResultError`, naming the files, when files are missing, changed, or left
+    over from another run.
+    """
+    folder = Path(folder)
+    report = _read_report(folder)
+    listed = report["files"]
+    problems = []
+    for name, expected in listed.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256(path) != expected:
+            problems.append(f"{name} does not match report.json (changed, or from another run)")
+    stale = [name for name in RESULT_FILES
+             if name != REPORT and name not in listed and (folder / name).exists()]
+    if stale:
+        problems.append(f"{', '.join(stale)} left over from another run (this run "
+                        f"{report['run_id']} wrote no such file)")
+    if problems:
+        raise MixedResultError(f"{folder} mixes files of different runs: "
+                               + "; ".join(problems) + ". Re-run `blocks-rx analyze` into it.")
+    return report
+
+
+def _read_report(folder: Path) -> dict:
+    path = folder / REPORT
+    if not folder.is_dir():
+        raise ResultError(f"{folder}: no such result folder")
+    if not path.is_file():
+        raise ResultError(f"{folder}: no {REPORT}; is this a `blocks-rx analyze` output folder?")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(report, dict) or report.get("format") != FORMAT:
+        found = report.get("format") if isinstance(report, dict) else None
+        raise ResultError(f"{folder}: written by "
+                          + (f"a format {found!r}" if found else "an older blocks-rx")
+                          + f", not {FORMAT!r}; re-run `blocks-rx analyze` to rewrite it")
+    missing = [k for k in ("run_id", "files", "similarity", "ordering") if k not in report]
+    if missing:
+        raise ResultError(f"{path}: missing {', '.join(missing)}")
+    return report
+
+
+def read(folder, *, verify: bool = True) -> StoredResult:
+    """Read a result folder back (validated first unless ``verify=False``).
+
+    >>> # stored = read("result/"); stored.similarity, stored.ordering, stored.groups
+    """
+    folder = Path(folder)
+    report = validate(folder) if verify else _read_report(folder)
+    run_id = report["run_id"]
+    with np.load(folder / "similarity.npz", allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    if str(arrays.get("run_id")) != run_id:
+        raise MixedResultError(f"{folder}: similarity.npz belongs to run "
+                               f"{arrays.get('run_id')}, report.json to {run_id}")
+    classes = tuple(str(c) for c in arrays["classes"])
+    sim_info, order_info = report["similarity"], report["ordering"]
+    similarity = Similarity(
+        matrix=arrays["matrix"], classes=classes, measure=sim_info["measure"],
+        kind=sim_info["kind"], transform=sim_info["transform"],
+        clip_negative=sim_info["clip_negative"], n_samples=sim_info["n_samples"],
+        constant_classes=tuple(sim_info["constant_classes"]), dtype=sim_info["dtype"],
+        source=sim_info["source"])
+    ordering = Ordering(
+        order=arrays["order"], classes=classes, method=order_info["method"],
+        linkage=order_info["linkage"], distance=order_info["distance"],
+        merge=arrays.get("merge"), height=arrays.get("height"),
+        hclust_backend=order_info["hclust_backend"], note=order_info.get("note"),
+        versions=order_info.get("versions", {}))
+    groups = _read_groups(folder / "groups.csv", classes) if "groups.csv" in report["files"] else None
+    return StoredResult(folder=folder, run_id=run_id, similarity=similarity, ordering=ordering,
+                        report=report, groups=groups, confusion=arrays.get("confusion"))
+
+
+def _read_groups(path: Path, classes: tuple[str, ...]) -> SavedGroups:
+    import pandas as pd
+
+    table = pd.read_csv(path, keep_default_na=False, dtype={"class": str})
+    if tuple(table["class"]) != classes:
+        raise MixedResultError(f"{path}: its classes are not those of similarity.npz")
+    columns = [c for c in table.columns if c.startswith("membership_G")]
+    crisp = table["group"].str[1:].astype(int).to_numpy() - 1
+    return SavedGroups(classes=classes, crisp=crisp, memberships=table[columns].to_numpy(),
+                       table=table)
+
+
+def leftovers(folder) -> list[Path]:
+    """Staging siblings of ``folder`` that exist now (a live or killed run's)."""
+    folder = Path(folder)
+    prefix = staging_prefix(folder)
+    return sorted(p for p in folder.parent.iterdir() if p.name.startswith(prefix)) \
+        if folder.parent.is_dir() else []
