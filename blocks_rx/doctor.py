@@ -86,11 +86,28 @@ def report() -> int:
         if not works:
             line += f"\n    {' ' * width}  fix: {fix}"
         print(line)
+    print(_orderings_line())
+    required = {"numpy", "scipy", "numba", "matplotlib", "pandas"}
+    return 0 if all(works for name, works, *_ in rows if name in required) else 1
+
+
+def _orderings_line() -> str:
+    """Which ordering methods of the registry can run here, and any the installed seriation
+    adds that the registry does not know yet."""
+    from .ordering import ORDERINGS
+
+    built_in = [name for name, entry in ORDERINGS.items() if not entry.needs_r]
+    in_r = [name for name, entry in ORDERINGS.items() if entry.needs_r]
     try:
         from .r.seriation import seriation_methods
 
-        print("seriation methods for --order: " + ", ".join(seriation_methods("dist")))
-    except Exception:  # R or seriation missing: already reported above
-        pass
-    required = {"numpy", "scipy", "numba", "matplotlib", "pandas"}
-    return 0 if all(works for name, works, *_ in rows if name in required) else 1
+        offered = seriation_methods("dist")
+    except Exception:  # R or seriation missing: already reported above, with the fix
+        return (f"orderings: {', '.join(built_in)} run here; the {len(in_r)} seriation methods "
+                "need R with seriation (see above)")
+    extra = sorted(set(offered) - set(in_r))
+    line = (f"orderings: {', '.join(built_in)} and {len(in_r)} seriation methods run here "
+            "(`blocks-rx methods orderings` lists them)")
+    if extra:
+        line += f"; the installed seriation also offers {', '.join(extra)}"
+    return line

@@ -126,32 +126,24 @@ def analyze(
         Names in :data:`~blocks_rx.similarity.MEASURES` and
         :data:`~blocks_rx.scores.TRANSFORMS`.
     clip_negative, drop_constant : bool
-        Set negative correlations to 0; remove classes whose scores never vary (instead of
-        zeroing their rows).
+        Set negative correlations to 0; remove classes whose scores never vary.
     ordering : str
-        A name in :data:`~blocks_rx.ordering.ORDERINGS`: ``hclust`` (default),
-        ``taxonomy``, ``identity`` or an R seriation method.
+        A name in :data:`~blocks_rx.ordering.ORDERINGS` (hclust, taxonomy, identity, seriation).
     groups : str or None
-        A name in :data:`~blocks_rx.groups.GROUP_METHODS` (``"fuzzy-cmeans"``), or None for
-        no groups. Groups need an ordering with a tree (hclust and seriation's HC, GW, OLO).
+        A name in :data:`~blocks_rx.groups.GROUP_METHODS`, or None; needs an ordering with a tree.
     cuts : sequence of int, optional
-        Flat cuts of the tree listed in ``order.csv``; default :data:`DEFAULT_CUTS`, those
-        below the number of classes. Given cuts that cannot be made are named in a warning.
-    criteria : bool
-        Add R seriation's criterion values of the order to the report.
-    seed : int
-        Seeds every stochastic step (seriation methods, fuzzy c-means).
-    block_size : int, optional
-        Samples per streamed block.
+        Flat cuts listed in ``order.csv``; default :data:`DEFAULT_CUTS` below the class count.
+    criteria, seed, block_size
+        Add R seriation's criteria of the order to the report; the seed of every stochastic
+        step (seriation, fuzzy c-means); samples per streamed block.
     max_memory : float, optional
-        Bytes the job may use; default the memory available now. A job whose estimated
-        peak is larger is refused before it starts (:class:`~blocks_rx.preflight.PreflightError`).
+        Bytes the job may use (default: what is available); a job estimated to need more is
+        refused before it starts (:class:`~blocks_rx.preflight.PreflightError`).
     method, order : str, optional
         Deprecated names of ``measure`` and ``ordering``.
     **options
-        The chosen methods' own options, e.g. ``linkage``, ``distance``, ``hclust_backend``
-        (hclust), ``taxonomy`` (taxonomy), ``control`` (seriation), ``n_groups``,
-        ``fuzzifier`` (fuzzy-cmeans). An option no chosen method takes is an error.
+        The chosen methods' own options (``linkage``, ``distance``, ``hclust_backend``,
+        ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...); see :func:`route_options`.
 
     Examples
     --------

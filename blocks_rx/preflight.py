@@ -9,29 +9,36 @@ allocates anything, so a job that cannot fit fails in a second instead of after 
 
 Memory is counted in bytes the job allocates beyond what is already resident (an in-memory
 score matrix is resident; a memory-mapped ``.npy`` is page cache). With ``m`` classes the
-float32 similarity matrix is ``4 m^2`` bytes; ``benchmarks/preflight.py`` measures each
+float32 similarity matrix is ``4 m^2`` bytes, and each step's estimate adds the
+working copies its code makes (read off the code, then checked) and about 0.25 GB for the
+libraries the job loads (0.7 GB when drawing). ``benchmarks/preflight.py`` measures each
 step's real peak against these estimates.
 
 >>> from blocks_rx.preflight import plan
 >>> job = plan(n_samples=10, n_classes=70_000, itemsize=8)
 >>> round(job.peak / 1e9)
-78
+98
 >>> job.check(available=24e9)
 Traceback (most recent call last):
 ...
-blocks_rx.preflight.PreflightError: this job needs about 78.4 GB of memory at its peak (similarity: 70,000 x 70,000 co-moments), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
+blocks_rx.preflight.PreflightError: this job needs about 98.2 GB of memory at its peak (summary: distribution statistics of the off-diagonal values), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: Bytes of one block-sized temporary per streamed row block (input, transform, centred).
 _BLOCK_COPIES = 3
 #: float64 copies of the m(m-1)/2 off-diagonal values the summary statistics make at once.
-_SUMMARY_PAIR_COPIES = 3
+_SUMMARY_PAIR_COPIES = 4
+#: What the job's libraries add to the process by each step (R and rpy2, scipy, numba's
+#: compiled code), and what drawing adds at 150 dpi (matplotlib, canvases), measured here
+#: with benchmarks/preflight.py.
+_RUNTIME = 250e6
+_FIGURES = 600e6
 #: Above this many classes the heatmap pools blocks of cells (see blocks_rx.plot).
 _POOL_ABOVE = 2000
 
@@ -124,8 +131,9 @@ def plan(
     rows = block_size or default_block_size(n, m, itemsize)
     measure_entry = MEASURES[measure]
     held = measure_entry.scores_bytes(n, m, itemsize)
-    similarity = (_BLOCK_COPIES * rows * m * itemsize + max((8 + itemsize) * cells, 12 * cells)
-                  + held)
+    # float64 co-moments (8), the block Gram matrix (itemsize), and about 3 m^2 more measured
+    # than that count (benchmarks/preflight.py at 12,000 classes: 15.1 m^2 for float32).
+    similarity = _BLOCK_COPIES * rows * m * itemsize + (11 + itemsize) * cells + held
     order_entry = ORDERINGS[ordering]
     in_r = order_entry.needs_r or (order_entry.family == "hclust" and hclust_backend == "r")
     steps = [
@@ -139,14 +147,15 @@ def plan(
     if groups is not None:
         group_entry = GROUP_METHODS[groups]
         group_bytes = int(matrix + group_entry.dense_copies * 8 * cells)
-        steps.append(Step("groups", group_bytes, f"{groups}: eigenvectors of the "
-                          f"{m:,} x {m:,} matrix", group_entry.cost.seconds(m)))
+        steps.append(Step("groups", group_bytes, f"eigenvectors of the {m:,} x {m:,} matrix "
+                          f"({groups})", group_entry.cost.seconds(m)))
         savings["--no-groups"] = group_bytes - max(s.bytes for s in steps[:-1])
     steps.append(Step("summary", matrix + _SUMMARY_PAIR_COPIES * 8 * pairs,
                       "distribution statistics of the off-diagonal values"))
     if criteria:
         steps.append(Step("criteria", matrix + 4 * 8 * pairs, "seriation criteria in R"))
-    steps.append(Step("writing", matrix + _drawing_bytes(m), "figures and files"))
+    steps.append(Step("writing", matrix + _FIGURES + _drawing_bytes(m), "figures and files"))
+    steps = [replace(s, bytes=int(s.bytes + _RUNTIME)) for s in steps]
     from .ordering.seriation import slow_warning
 
     warnings = [w for w in (slow_warning(ordering, m),) if w]

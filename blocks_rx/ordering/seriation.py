@@ -151,10 +151,13 @@ def slow_warning(method: str, m: int) -> str | None:
     estimate = estimated_seconds(method, m)
     if estimate is None or estimate <= WARN_SECONDS:
         return None
+    from .registry import ORDERINGS
+
     shown = ("an exponential time (it may never finish)" if estimate == float("inf")
              else f"about {estimate:,.0f} s")
-    return (f"ordering method {method} on {m:,} classes takes {shown} on 2 cores; "
-            "hclust (seconds) or GW/Spectral are faster alternatives")
+    advice = ("; hclust or GW are much faster alternatives"
+              if ORDERINGS[method].family == "seriation" else "")
+    return f"ordering method {method} on {m:,} classes takes {shown} on 2 cores{advice}"
 
 
 def warn_if_slow(method: str, m: int) -> None:

@@ -1,0 +1,112 @@
+"""The preflight: jobs that cannot fit are refused before anything is allocated, with the
+estimate in the message; slow methods are announced before they start."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import blocks_rx
+from blocks_rx import r
+from blocks_rx.preflight import PreflightError, format_bytes, parse_size, plan
+
+BLOCKS_RX = Path(sys.executable).with_name("blocks-rx")
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run([str(BLOCKS_RX), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def sparse_npy(path: Path, n: int, m: int, dtype=np.float32) -> Path:
+    """A valid .npy of n x m zeros that takes no disk space (the data region is a hole)."""
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n, m))
+    del array
+    return path
+
+
+def test_ten_samples_of_seventy_thousand_classes_are_refused_at_once(tmp_path):
+    scores = tmp_path / "wide.npy"
+    np.save(scores, np.random.default_rng(0).normal(size=(10, 70_000)))
+    started = time.perf_counter()
+    done = run_cli("analyze", scores, "--out", tmp_path / "out")
+    seconds = time.perf_counter() - started
+    assert done.returncode == 1, done.stderr
+    needs = re.search(r"this job needs about ([0-9.]+) GB of memory at its peak \((\w+):",
+                      done.stderr)
+    assert needs and float(needs.group(1)) > 78, done.stderr  # two 70,000^2 float64 arrays
+    assert "fewer classes" in done.stderr and "--max-memory SIZE runs it anyway" in done.stderr
+    assert "Traceback" not in done.stderr and "allocate" not in done.stderr
+    # Nothing was computed: refused in seconds (it would allocate 78 GB otherwise).
+    assert seconds < 30, seconds
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["wide.npy"]
+
+
+def test_a_limit_below_the_estimate_refuses_and_names_no_groups(tmp_path):
+    scores = sparse_npy(tmp_path / "s.npy", 50, 20_000)
+    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", "6G")
+    assert done.returncode == 1
+    assert "but 6.0 GB is allowed" in done.stderr and "raise --max-memory" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_thirty_thousand_by_twenty_thousand_is_let_through(tmp_path):
+    scores = sparse_npy(tmp_path / "big.npy", 30_000, 20_000)  # 2.4 GB apparent, no disk
+    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--no-groups", "--dry-run",
+                   "--max-memory", "24G")
+    assert done.returncode == 0, done.stderr
+    assert "30,000 samples x 20,000 classes; peak memory about" in done.stdout
+    assert "fits: the job would run" in done.stdout
+    for step in ("similarity", "ordering", "summary", "writing"):
+        assert f"  {step}" in done.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_estimate_grows_with_the_square_of_the_classes_and_counts_groups():
+    small, large = plan(1000, 5_000), plan(1000, 10_000)
+    for step in ("similarity", "ordering", "summary"):
+        grown = [next(s.bytes for s in p.steps if s.name == step) - 0.25e9 for p in (small, large)]
+        assert 3.5 < grown[1] / grown[0] < 4.5, step
+    with_groups = plan(1000, 10_000, groups="fuzzy-cmeans")
+    assert {s.name for s in with_groups.steps} == {s.name for s in large.steps} | {"groups"}
+    spearman = plan(100_000, 2_622, measure="spearman")
+    assert spearman.steps[0].bytes > plan(100_000, 2_622).steps[0].bytes + 2 * 100_000 * 2_622 * 4
+    in_r = plan(1000, 10_000, hclust_backend="r")
+    assert in_r.steps[1].bytes > large.steps[1].bytes  # R copies the distances
+
+
+def test_analyze_refuses_before_computing():
+    S = np.random.default_rng(0).normal(size=(300, 50))
+    with pytest.raises(PreflightError, match="but 1.0 MB is allowed"):
+        blocks_rx.analyze(S, max_memory=1e6)
+
+
+def test_sizes_read_and_print_in_decimal_units():
+    assert parse_size("6G") == 6_000_000_000 and parse_size("1.5 GiB") == int(1.5 * 2**30)
+    assert format_bytes(88.4e9) == "88.4 GB"
+    with pytest.raises(ValueError, match="cannot read 'lots' as a memory size"):
+        parse_size("lots")
+
+
+@pytest.mark.skipif(not r.available(), reason="R with rpy2 is not available")
+def test_a_possibly_endless_method_is_announced_before_it_starts(tmp_path):
+    S = np.random.default_rng(0).normal(size=(200, 40)).astype(np.float32)
+    np.save(tmp_path / "s.npy", S)
+    process = subprocess.Popen([str(BLOCKS_RX), "analyze", str(tmp_path / "s.npy"), "--out",
+                                str(tmp_path / "out"), "--ordering", "BBURCG"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()  # blocks until the first line is printed
+        assert "ordering method BBURCG on 40 classes takes an exponential time" in line
+        assert process.poll() is None, "the warning came only after the run ended"
+    finally:
+        process.terminate()
+        process.communicate(timeout=60)
+    assert not (tmp_path / "out").exists()
