@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import __version__
-from .ordering import ORDERINGS, Ordering, order_classes, resolve_backend
+from .ordering import ORDERINGS, Ordering, SlowMethodWarning, order_classes, resolve_backend
 from .registry import OptionError
 from .scores import TRANSFORMS, Scores, load_scores
 from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
@@ -247,14 +247,8 @@ def _preflight(scores, measure, ordering, ordering_options, groups, criteria, bl
                groups=groups, criteria=criteria, block_size=block_size)
     job.check(max_memory=max_memory)
     for text in job.warnings:
-        warnings.warn(text, _slow_warning_class(), stacklevel=4)
+        warnings.warn(text, SlowMethodWarning, stacklevel=4)
     return job
-
-
-def _slow_warning_class():
-    from .ordering import SlowMethodWarning
-
-    return SlowMethodWarning
 
 
 def _criteria(similarity, arranged, timings) -> dict:
