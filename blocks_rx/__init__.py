@@ -18,6 +18,7 @@ __version__ = "0.2.0"
 
 import warnings as _warnings
 
+from .errors import BlocksInputError
 from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
 from .pipeline import Analysis, analyze
@@ -29,7 +30,7 @@ from .similarity import Similarity
 from .similarity import compute as compute_similarity
 
 __all__ = [
-    "Analysis", "Ordering", "Scores", "ScoresError", "Similarity", "StoredResult",
+    "Analysis", "BlocksInputError", "Ordering", "Scores", "ScoresError", "Similarity", "StoredResult",
     "analyze", "compute_similarity", "export_csv", "export_rds", "hclust", "load_scores",
     "order_classes", "read_result", "to_r", "write_result",
 ]

@@ -266,38 +266,52 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signum)
 
 
+def run(argv=None) -> int:
+    """Run a command as :func:`main` does, but let errors propagate instead of printing them.
+
+    >>> run(["methods", "linkages"])  # doctest: +ELLIPSIS
+    linkages:
+    ...
+    0
+    """
+    return _command(build_parser().parse_args(argv))
+
+
 def _dispatch(args) -> int:
+    """Run the command; print an error on one line and return its exit status."""
     from ._folders import FolderBusy
+    from .errors import BlocksInputError
     from .preflight import PreflightError
-    from .registry import OptionError, UnknownChoice
-    from .results import ResultError
-    from .scores import ScoresError
 
     try:
-        if args.command == "analyze":
-            return _analyze(args)
-        if args.command == "demo":
-            return _demo(args)
-        if args.command == "figures":
-            from .figures import make_all
-
-            print(f"writing figures to {args.out}/")
-            make_all(args.out, dpi=args.dpi)
-            return 0
-        if args.command == "export":
-            return _export(args.result, args.format, args.out)
-        if args.command == "doctor":
-            from .doctor import report
-
-            return report()
-        if args.command == "methods":
-            return _methods(args.kind)
-    except (ScoresError, OptionError, UnknownChoice, ResultError) as exc:
+        return _command(args)
+    except BlocksInputError as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 2
     except (PreflightError, FolderBusy, ValueError, ImportError, OSError, RuntimeError) as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _command(args) -> int:
+    if args.command == "analyze":
+        return _analyze(args)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "figures":
+        from .figures import make_all
+
+        print(f"writing figures to {args.out}/")
+        make_all(args.out, dpi=args.dpi)
+        return 0
+    if args.command == "export":
+        return _export(args.result, args.format, args.out)
+    if args.command == "doctor":
+        from .doctor import report
+
+        return report()
+    if args.command == "methods":
+        return _methods(args.kind)
     return 0  # pragma: no cover - argparse requires a command
 
 

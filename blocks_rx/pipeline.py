@@ -190,7 +190,7 @@ def route_options(ordering: str, groups: str | None, options: dict, seed: int):
     >>> route_options("OLO", None, {"linkage": "single"}, 0)
     Traceback (most recent call last):
     ...
-    blocks_rx.registry.OptionError: option linkage does not apply: ordering method 'OLO' takes distance, control, seed; no group method was chosen
+    blocks_rx.errors.OptionError: option linkage does not apply: ordering method 'OLO' takes distance, control, seed; no group method was chosen
     """
     from .groups import GROUP_METHODS
 

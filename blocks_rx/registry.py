@@ -15,7 +15,7 @@ methods the same way (``AAA_registry_seriate.R``).
 >>> MEASURES["kendall"]
 Traceback (most recent call last):
 ...
-blocks_rx.registry.UnknownChoice: unknown similarity measure 'kendall'; choose one of pearson, spearman, sample-rank
+blocks_rx.errors.UnknownChoice: unknown similarity measure 'kendall'; choose one of pearson, spearman, sample-rank
 """
 
 from __future__ import annotations
@@ -25,16 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-
-class UnknownChoice(ValueError, KeyError):
-    """A name that no registry entry has; the message lists the names that exist."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
-
-class OptionError(ValueError):
-    """An option that the chosen method does not take, or a value it cannot accept."""
+from .errors import OptionError, UnknownChoice
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ._folders import StagedFolder, staging_prefix
+from .errors import MixedResultError, ResultError
 from .ordering import Ordering
 from .similarity import Similarity
 
@@ -50,14 +51,6 @@ RESULT_FILES = DATA_FILES + FIGURE_FILES + GROUP_FILES + (REPORT,)
 EXPORT_ENTRIES = ("blocks.rds", "r-export")
 #: Hidden staging folders of blocks-rx versions before 0.2 were made inside the folder.
 _OLD_STAGING = ".blocks-rx-"
-
-
-class ResultError(ValueError):
-    """A folder that is not a readable blocks-rx result; the message names what is wrong."""
-
-
-class MixedResultError(ResultError):
-    """A result folder whose files come from different runs (or were changed)."""
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,13 @@ from typing import Iterator
 
 import numpy as np
 
+from .errors import ScoresError, SideFileError
+from .readers import READERS, read_class_names, read_label_file, read_source
+from .readers.binary import SCORE_KEYS
 from .registry import Entry, Registry
 
 SCORE_KINDS = ("logits", "probabilities", "multilabel")
 
-#: Suffixes :func:`load_scores` reads.
-READERS = (".npy", ".npz", ".csv", ".tsv", ".txt", ".parquet", ".pt", ".pth")
-
-#: Keys tried, in order, when an ``.npz`` or ``.pt`` dict holds several arrays.
-SCORE_KEYS = ("scores", "logits", "probabilities", "probs", "outputs")
-
-
-class ScoresError(ValueError):
-    """Raised for score input that cannot be analysed; the message names the problem."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,7 +244,7 @@ def load_scores(
         values, stored_names, stored_labels, name = (
             source.values, list(source.classes), source.labels, source.source)
     else:
-        values, stored_names, stored_labels, name = _read(source, key=key, mmap=mmap)
+        values, stored_names, stored_labels, name = read_source(source, key=key, mmap=mmap)
 
     values = _validate_values(values, name)
     names = _class_names(classes, stored_names, values.shape, name)
@@ -269,127 +263,6 @@ def load_scores(
                 "pass kind='logits' if these are raw outputs.", stacklevel=2)
     return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array,
                   finite_checked=in_memory)
-
-
-def _read(source, *, key, mmap):
-    """Return (values, class names or None, labels or None, display name)."""
-    pd = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
-    if pd is not None and isinstance(source, pd.DataFrame):
-        return _from_frame(source, "<DataFrame>")
-    if isinstance(source, np.ndarray):
-        return source, None, None, "<array>"
-    if not isinstance(source, (str, os.PathLike)):
-        if hasattr(source, "detach") and hasattr(source, "numpy"):  # a torch tensor
-            return source.detach().cpu().numpy(), None, None, "<tensor>"
-        raise ScoresError(f"cannot read scores from a {type(source).__name__}; "
-                          "pass a file path, a numpy array or a pandas DataFrame")
-    path = Path(source)
-    if not path.exists():
-        raise ScoresError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False), None, None, str(path)
-        if suffix == ".npz":
-            return _from_npz(path, key)
-        if suffix in (".csv", ".tsv", ".txt", ".parquet"):
-            import pandas as pd
-        if suffix in (".csv", ".tsv", ".txt"):
-            sep = "\t" if suffix == ".tsv" else None
-            frame = pd.read_csv(path, sep=sep, engine="python" if sep is None else "c")
-            return _from_frame(frame, str(path))
-        if suffix == ".parquet":
-            try:
-                frame = pd.read_parquet(path)
-            except ImportError as exc:
-                raise ImportError("reading .parquet needs pyarrow: pip install 'blocks-rx[parquet]'") from exc
-            return _from_frame(frame, str(path))
-        if suffix in (".pt", ".pth"):
-            return _from_torch(path, key)
-    except ScoresError:
-        raise
-    except (ValueError, OSError, KeyError) as exc:
-        raise ScoresError(f"{path}: cannot read scores ({exc})") from exc
-    raise ScoresError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(READERS)}")
-
-
-def _pick_key(available, key, path):
-    if key is not None:
-        if key not in available:
-            raise ScoresError(f"{path}: no array named {key!r}; it holds {', '.join(available)}")
-        return key
-    for candidate in SCORE_KEYS:
-        if candidate in available:
-            return candidate
-    arrays = [k for k in available if k not in ("classes", "labels", "targets")]
-    if len(arrays) == 1:
-        return arrays[0]
-    raise ScoresError(f"{path}: holds {', '.join(available)}; say which one holds the scores "
-                      "with key= (--key)")
-
-
-def _from_npz(path, key):
-    with np.load(path, allow_pickle=False) as archive:
-        chosen = _pick_key(list(archive.files), key, path)
-        values = archive[chosen]
-        names = list(archive["classes"].astype(str)) if "classes" in archive.files else None
-        labels = None
-        for label_key in ("labels", "targets"):
-            if label_key in archive.files:
-                labels = archive[label_key]
-    return values, names, labels, str(path)
-
-
-def _from_torch(path, key):
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError("reading .pt files needs torch: pip install 'blocks-rx[torch]'") from exc
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    names = labels = None
-    if isinstance(obj, dict):
-        chosen = _pick_key(list(obj), key, path)
-        names = obj.get("classes")
-        labels = obj.get("labels", obj.get("targets"))
-        if labels is not None and hasattr(labels, "numpy"):
-            labels = labels.numpy()
-        obj = obj[chosen]
-    if not hasattr(obj, "numpy"):
-        raise ScoresError(f"{path}: expected a tensor or a dict of tensors, found {type(obj).__name__}")
-    tensor = obj.detach().cpu()
-    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
-        tensor = tensor.float()
-    return tensor.numpy(), names, labels, str(path)
-
-
-def _from_frame(frame, name):
-    frame = frame.copy(deep=False)
-    first = frame.columns[0] if len(frame.columns) else None
-    if first is not None and not _is_numeric(frame[first]):
-        import pandas as pd
-
-        # A leading text column names the samples; one holding numbers is a score
-        # column with a bad value, reported below rather than silently dropped.
-        if not pd.to_numeric(frame[first], errors="coerce").notna().any():
-            frame = frame.set_index(first)
-    for column in frame.columns:
-        series = frame[column]
-        if not _is_numeric(series):
-            import pandas as pd
-
-            coerced = pd.to_numeric(series, errors="coerce")
-            bad = np.flatnonzero(coerced.isna().to_numpy() & series.notna().to_numpy())
-            row = int(bad[0]) if bad.size else 0
-            raise ScoresError(f"{name}: column {column!r} is not numeric: row {row} holds "
-                              f"{series.iloc[row]!r}")
-    values = frame.to_numpy()
-    if values.dtype == object:
-        values = values.astype(np.float64)
-    return values, [str(c) for c in frame.columns], None, name
-
-
-def _is_numeric(series) -> bool:
-    return series.dtype.kind in "biuf"
 
 
 def _validate_values(values, name):
@@ -448,97 +321,43 @@ def _class_names(classes, stored, shape, name):
     return names
 
 
-def read_class_names(path) -> list[str]:
-    """Read class names from a text file, one per line (blank lines are an error).
-
-    A ``.csv``/``.tsv`` file is read as a table whose first column holds the names.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ScoresError(f"{path}: no such class-name file")
-    if path.suffix.lower() in (".csv", ".tsv"):
-        import pandas as pd
-
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-        return [str(v) for v in frame.iloc[:, 0]]
-    lines = path.read_text(encoding="utf-8").splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            raise ScoresError(f"{path}: line {number} is blank; one class name per line")
-    return [line.strip() for line in lines]
-
-
 def _read_labels(labels, classes, n, name):
-    label_name = "labels"
+    label_name, error = "labels", ScoresError
     if isinstance(labels, (str, os.PathLike)):
+        error = SideFileError
         label_name = str(labels)
-        labels = _load_label_file(Path(labels), classes)
+        labels = read_label_file(Path(labels), classes)
     labels = np.asarray(labels)
     m = len(classes)
     if labels.ndim == 2:
         if labels.shape != (n, m):
-            raise ScoresError(f"{label_name}: multi-label matrix has shape {labels.shape}, "
+            raise error(f"{label_name}: multi-label matrix has shape {labels.shape}, "
                               f"expected ({n}, {m}) to match the scores")
         if not np.isin(labels, (0, 1)).all():
             row, col = (int(i[0]) for i in np.nonzero(~np.isin(labels, (0, 1))))
-            raise ScoresError(f"{label_name}: a multi-label matrix must hold only 0 and 1; row "
+            raise error(f"{label_name}: a multi-label matrix must hold only 0 and 1; row "
                               f"{row}, column {col} (class {classes[col]!r}) holds {labels[row, col]}")
         return labels.astype(np.uint8)
     if labels.ndim != 1 or labels.shape[0] != n:
-        raise ScoresError(f"{label_name}: {labels.shape[0] if labels.ndim else 0} labels for "
+        raise error(f"{label_name}: {labels.shape[0] if labels.ndim else 0} labels for "
                           f"{n} score rows")
     if labels.dtype.kind in "USO":
         index = {c: j for j, c in enumerate(classes)}
         out = np.empty(n, dtype=np.int64)
         for row, value in enumerate(labels):
             if str(value) not in index:
-                raise ScoresError(f"{label_name}: row {row} names class {str(value)!r}, "
+                raise error(f"{label_name}: row {row} names class {str(value)!r}, "
                                   "which is not among the score columns")
             out[row] = index[str(value)]
         return out
     if labels.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
         if bad.size:
-            raise ScoresError(f"{label_name}: row {bad[0]} holds {float(labels[bad[0]])!r}; "
+            raise error(f"{label_name}: row {bad[0]} holds {float(labels[bad[0]])!r}; "
                               "labels must be whole class indices")
     out = labels.astype(np.int64)
     bad = np.flatnonzero((out < 0) | (out >= m))
     if bad.size:
-        raise ScoresError(f"{label_name}: row {bad[0]} holds class index {out[bad[0]]}, "
+        raise error(f"{label_name}: row {bad[0]} holds class index {out[bad[0]]}, "
                           f"outside 0..{m - 1}")
     return out
-
-
-def _load_label_file(path: Path, classes):
-    """Labels from .npy, or from a text/CSV file: one label per line, or a 0/1 table.
-
-    A first line that is neither a class index nor a class name is taken as a header.
-    """
-    if not path.exists():
-        raise ScoresError(f"{path}: no such label file")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    import pandas as pd
-
-    sep = "\t" if suffix == ".tsv" else ","
-    try:
-        frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise ScoresError(f"{path}: the label file is empty") from None
-    known = set(classes)
-    first = [str(v).strip() for v in frame.iloc[0]]
-    if not all(v.lstrip("-").isdigit() or v in known for v in first):
-        frame = frame.iloc[1:]  # a header line
-    if frame.shape[1] == 1:
-        values = frame.iloc[:, 0].str.strip().to_numpy()
-        try:
-            return values.astype(np.int64)
-        except ValueError:
-            return values.astype(str)
-    try:
-        return frame.to_numpy().astype(np.int64)
-    except ValueError:
-        raise ScoresError(f"{path}: a multi-label table must hold only 0 and 1") from None

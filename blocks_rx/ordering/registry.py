@@ -145,7 +145,7 @@ def order_classes(similarity, method: str = "hclust", *, classes=None, **options
     >>> order_classes(np.eye(3), "identity", linkage="single")
     Traceback (most recent call last):
     ...
-    blocks_rx.registry.OptionError: ordering method 'identity' does not take linkage (it takes no options)
+    blocks_rx.errors.OptionError: ordering method 'identity' does not take linkage (it takes no options)
     """
     if "backend" in options:
         import warnings
