@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from .errors import OptionError
 
 DESCRIPTION = "Class-similarity structure of large classifiers (Alsallakh et al., 2020)."
 
@@ -156,8 +157,18 @@ def _analysis_kwargs(args) -> dict:
                 seed=args.seed, block_size=args.block_size, max_memory=max_memory, **options)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blocks-rx", description=DESCRIPTION)
+class _RaisingParser(argparse.ArgumentParser):
+    """A parser whose usage errors raise :class:`~blocks_rx.errors.OptionError` (for
+    :func:`run`) instead of printing the usage and exiting."""
+
+    def error(self, message):
+        raise OptionError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
+    """The command line; with ``raise_errors`` a bad argument raises OptionError."""
+    kind = _RaisingParser if raise_errors else argparse.ArgumentParser
+    parser = kind(prog="blocks-rx", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"blocks-rx {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -243,7 +254,11 @@ def main(argv=None) -> int:
     with warnings.catch_warnings():  # restores the caller's filters and format afterwards
         warnings.simplefilter("default")
         warnings.formatwarning, previous = _plain_warning, warnings.formatwarning
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser(raise_errors=True).parse_args(argv)
+        except OptionError as exc:
+            print(f"blocks-rx: error: {exc}", file=sys.stderr)
+            return 2
         try:
             signal.signal(signal.SIGTERM, _raise_interrupted)
         except ValueError:  # not the main thread: leave signals alone
@@ -274,7 +289,7 @@ def run(argv=None) -> int:
     ...
     0
     """
-    return _command(build_parser().parse_args(argv))
+    return _command(build_parser(raise_errors=True).parse_args(argv))
 
 
 def _dispatch(args) -> int:
