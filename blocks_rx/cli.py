@@ -143,14 +143,17 @@ def _analysis_kwargs(args) -> dict:
         cuts = None if args.cuts is None else tuple(int(k) for k in args.cuts.split(",")
                                                     if k.strip())
     except ValueError:
-        raise SystemExit(f"blocks-rx: error: --cuts must be comma-separated integers, "
-                         f"got {args.cuts!r}") from None
+        raise OptionError(f"--cuts must be comma-separated whole numbers such as 2,4,8; got "
+                          f"{args.cuts!r}") from None
     options = {}
     for name in set(ORDERINGS.options()) | set(GROUP_METHODS.options()):
         value = getattr(args, name, None)
         if value is not None and name != "seed":
             options[name] = dict(value) if name == "control" else value
-    max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
+    try:
+        max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
+    except ValueError as exc:
+        raise OptionError(f"--max-memory: {exc}") from None
     return dict(measure=args.measure, transform=args.transform,
                 clip_negative=args.clip_negative, drop_constant=args.drop_constant,
                 ordering=args.ordering, groups=args.groups, cuts=cuts, criteria=args.criteria,

@@ -27,6 +27,11 @@ class SideFileError(ScoresError):
     cannot be used with them."""
 
 
+class SimilarityError(BlocksInputError):
+    """A similarity matrix given directly (to ``order_classes``, ``hclust``...) that is not
+    one: not square, not symmetric, not finite, or outside [-1, 1]."""
+
+
 class OptionError(BlocksInputError):
     """An option that the chosen method does not take, or a value it cannot accept."""
 

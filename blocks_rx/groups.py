@@ -84,6 +84,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .ordering import Ordering, matrix_and_names
+from .errors import OptionError
 from .registry import Cost, Entry, Option, Registry
 from .similarity import Similarity
 
@@ -312,24 +313,24 @@ def _deprecated_m(fuzzifier: float, m: float | None) -> float:
 
 def _check_arguments(matrix, *, n_groups, fuzzifier, embedding, index, n_components,
                      threshold, n_init, max_groups, max_components) -> None:
-    """Raise ValueError for an argument fuzzy_groups cannot use, naming it."""
+    """Raise OptionError for an argument fuzzy_groups cannot use, naming it."""
     n = matrix.shape[0]
     if not fuzzifier > 1:
-        raise ValueError(f"the fuzzifier must be > 1, got {fuzzifier}")
+        raise OptionError(f"the fuzzifier must be > 1, got {fuzzifier}")
     if n_groups is not None and not 2 <= n_groups <= n:
-        raise ValueError(f"n_groups must be between 2 and the number of classes ({n}), "
+        raise OptionError(f"n_groups must be between 2 and the number of classes ({n}), "
                          f"got {n_groups}")
     _check_class_count(n)
     if embedding not in EMBEDDINGS:
-        raise ValueError(f"unknown embedding {embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
+        raise OptionError(f"unknown embedding {embedding!r}; choose one of {', '.join(EMBEDDINGS)}")
     if index not in INDICES:
-        raise ValueError(f"unknown index {index!r}; choose one of {', '.join(INDICES)}")
+        raise OptionError(f"unknown index {index!r}; choose one of {', '.join(INDICES)}")
     if n_components is not None and not 1 <= n_components <= n:
-        raise ValueError(f"n_components must be between 1 and {n}, got {n_components}")
+        raise OptionError(f"n_components must be between 1 and {n}, got {n_components}")
     if threshold is not None and not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        raise OptionError(f"threshold must be in (0, 1], got {threshold}")
     if n_init < 1 or max_groups < 2 or max_components < 2:
-        raise ValueError("n_init must be >= 1, max_groups and max_components >= 2")
+        raise OptionError("n_init must be >= 1, max_groups and max_components >= 2")
     if not np.isfinite(matrix).all():
         raise ValueError("the similarity matrix holds non-finite values")
 
@@ -1058,7 +1059,7 @@ GROUP_METHODS.register(GroupMethod(
     "fuzzy c-means on the spectral embedding of M; failed, split and coherent groups",
     options=(
         Option("n_groups", None, "number of groups (default: chosen from the eigenvalues)",
-               type=int, metavar="INT"),
+               type=int, metavar="INT", bounds=(2, None)),
         Option("fuzzifier", 2.0, "fuzzy c-means' fuzzifier, > 1: larger gives softer "
                "memberships", type=float, metavar="FLOAT"),
         Option("embedding", "spectral", "rows of M that fuzzy c-means runs on",

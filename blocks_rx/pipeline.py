@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .ordering import ORDERINGS, Ordering, SlowMethodWarning, order_classes, resolve_backend
-from .registry import OptionError
+from .registry import Option, OptionError
 from .scores import TRANSFORMS, Scores, load_scores
 from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
                          typical_class)
@@ -154,11 +154,13 @@ def analyze(
     ((5,), 'average', dtype('float32'))
     """
     measure, ordering, groups = _renamed(measure, ordering, groups, method, order, options)
+    seed, block_size, cuts = _checked_general(seed, block_size, cuts, max_memory)
     ordering_options, group_options = route_options(ordering, groups, options, seed)
     timings: dict[str, float] = {}
     with _recorded_warnings() as caught:
         with _timed(timings, "load"):
             scores = scores if isinstance(scores, Scores) else load_scores(scores)
+        _check_cuts(cuts, scores.n_classes)
         plan = _preflight(scores, measure, ordering, ordering_options, groups, criteria,
                           block_size, max_memory)
         similarity = compute(scores, measure=measure, transform=transform,
@@ -215,6 +217,25 @@ def route_options(ordering: str, groups: str | None, options: dict, seed: int):
     return ordering_kwargs, group_kwargs
 
 
+def _checked_general(seed, block_size, cuts, max_memory):
+    """The options every job takes, checked: (seed, block_size, cuts) or OptionError."""
+    from .ordering.registry import SEED_BOUNDS
+
+    seed = Option("seed", 0, "", type=int, bounds=SEED_BOUNDS).check(seed, "analyze")
+    if block_size is not None:
+        block_size = Option("block_size", None, "", type=int, bounds=(1, None)).check(
+            block_size, "analyze")
+    if max_memory is not None:
+        Option("max_memory", None, "", type=float, bounds=(1, None)).check(max_memory, "analyze")
+    if cuts is not None:
+        if isinstance(cuts, (str, bytes)) or not hasattr(cuts, "__iter__"):
+            raise OptionError(f"analyze: cuts must be a sequence of whole numbers such as "
+                              f"[2, 4], got {cuts!r}")
+        cut = Option("cuts", None, "", type=int, bounds=(1, None))
+        cuts = tuple(cut.check(k, "analyze") for k in cuts)
+    return seed, block_size, cuts
+
+
 def _renamed(measure, ordering, groups, method, order, options):
     """Old spellings, still accepted with a DeprecationWarning."""
     renames = {"method": ("measure", method), "order": ("ordering", order),
@@ -263,14 +284,21 @@ def _cuts(arranged: Ordering, cuts) -> dict:
     if arranged.merge is None:
         return {}
     m = arranged.n_classes
-    given = cuts is not None
-    cuts = DEFAULT_CUTS if cuts is None else tuple(int(k) for k in cuts)
-    made = {k: arranged.cut(k) for k in cuts if 1 <= k < m}
-    skipped = [k for k in cuts if not 1 <= k < m]
-    if skipped and given:
-        warnings.warn(f"cuts {', '.join(map(str, skipped))} not listed in order.csv: a cut "
-                      f"needs between 1 and {m - 1} groups for {m} classes", stacklevel=4)
-    return made
+    if cuts is None:
+        return {k: arranged.cut(k) for k in DEFAULT_CUTS if k < m}
+    dropped = [k for k in cuts if k > m]
+    if dropped:  # only after --drop-constant removed classes
+        warnings.warn(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
+                      f"{m} classes are left after dropping the constant ones", stacklevel=4)
+    return {k: arranged.cut(k) for k in cuts if k <= m}
+
+
+def _check_cuts(cuts, m: int) -> None:
+    """Refuse cuts into more groups than there are classes, before any work."""
+    too_many = [k for k in cuts or () if k > m]
+    if too_many:
+        raise OptionError(f"cuts: {', '.join(map(str, too_many))} is more groups than the {m} "
+                          f"classes; a cut makes 1 to {m} groups")
 
 
 def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings):
@@ -319,11 +347,16 @@ def _drop_constant(scores: Scores, similarity: Similarity):
     elif labels is not None:
         # Samples of a dropped class keep their row; remap indices to the kept columns.
         remap = np.cumsum(keep) - 1
-        labels = np.where(keep[labels], remap[labels], -1)
-        if (labels < 0).any():
-            warnings.warn("--drop-constant dropped a class that some samples are labelled "
-                          "with, so no confusion matrix is made", stacklevel=4)
+        lost = ~keep[labels]
+        if lost.any():
+            dropped = sorted({scores.classes[j] for j in labels[lost]})
+            warnings.warn(f"drop_constant removed {len(dropped)} class(es) that "
+                          f"{int(lost.sum())} sample(s) are labelled with "
+                          f"({', '.join(map(repr, dropped[:5]))}), so no confusion matrix is "
+                          "made; keep them (no --drop-constant) to get one", stacklevel=4)
             labels = None
+        else:
+            labels = remap[labels]
     reduced = Scores(values=scores.values[:, keep], classes=kept, kind=scores.kind,
                      source=scores.source, labels=labels)
     matrix = similarity.matrix[np.ix_(keep, keep)]

@@ -48,6 +48,8 @@ class Option:
         Placeholder in ``--help``.
     required : bool
         The method cannot run without it (the taxonomy of the taxonomy order).
+    bounds : (low, high), optional
+        For numbers: the smallest and largest value allowed (None: unbounded).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Option:
     choices: Any = None
     metavar: str | None = None
     required: bool = False
+    bounds: tuple | None = None
 
     @property
     def flag(self) -> str:
@@ -73,12 +76,40 @@ class Option:
         return tuple(self.choices)
 
     def check(self, value, owner: str):
-        """Return ``value`` if it is allowed, else raise :class:`OptionError` naming both."""
+        """Return ``value`` if it is allowed, else raise :class:`OptionError` naming both.
+
+        >>> Option("n_groups", None, "groups", type=int, bounds=(2, None)).check(2.5, "m")
+        Traceback (most recent call last):
+        ...
+        blocks_rx.errors.OptionError: m: n_groups must be a whole number, got 2.5
+        """
+        if value is not None and self.type in (int, float):
+            value = _number(value, self.type, f"{owner}: {self.name}")
+            low, high = self.bounds or (None, None)
+            if (low is not None and value < low) or (high is not None and value > high):
+                span = (f"from {low} to {high}" if low is not None and high is not None
+                        else f"at least {low}" if low is not None else f"at most {high}")
+                raise OptionError(f"{owner}: {self.name} must be {span}, got {value}")
         allowed = self.allowed()
         if allowed is not None and value not in allowed:
             raise OptionError(f"{owner}: {self.name}={value!r} is not one of "
                               f"{', '.join(map(str, allowed))}")
         return value
+
+
+def _number(value, kind, what: str):
+    """``value`` as an int (a whole number) or a finite float, else :class:`OptionError`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise OptionError(f"{what} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise OptionError(f"{what} must be finite, got {value}")
+    if kind is int:
+        if value != int(value):
+            raise OptionError(f"{what} must be a whole number, got {value}")
+        return int(value)
+    return float(value)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import OptionError
 from .registry import Entry, Registry
 from .scores import TRANSFORMS, Scores, load_scores
 
@@ -258,6 +259,9 @@ def compute(
         scores = load_scores(scores)
     if block_size is None:
         block_size = default_block_size(scores.n_samples, scores.n_classes, scores.dtype.itemsize)
+    elif isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
+            or block_size < 1:
+        raise OptionError(f"block_size must be a whole number of samples >= 1, got {block_size!r}")
     moments = CoMoments(scores.n_classes)
     for block in entry.function(scores, convert, block_size):
         moments.add(block)
@@ -301,6 +305,9 @@ class CoMoments:
 
     def __init__(self, n_columns: int):
         self.count = 0
+        #: Power of two the values are multiplied by (set from the first block; see
+        #: :func:`_scale_exponent`); :meth:`result` undoes it, :meth:`correlation` needs not.
+        self.exponent: int | None = None
         self._gram_sum = np.zeros((n_columns, n_columns))
         self._shifts, self._sums, self._rows = [], [], []
         self._buffers = {}  # reused between blocks: fresh large arrays cost page faults
@@ -318,6 +325,10 @@ class CoMoments:
         # Shift by an estimate of the block mean, rounded to the block's precision: the
         # subtraction is then nearly exact and the float64 sums of the shifted block carry
         # the rest, so the float32 GEMM never sees a large common offset.
+        if self.exponent is None:
+            self.exponent = _scale_exponent(block)
+        if self.exponent:  # values whose products would over- or underflow: rescale exactly
+            block = np.ldexp(block, self.exponent).astype(block.dtype, copy=False)
         shift = block[: self.SHIFT_ROWS].mean(axis=0, dtype=np.float64).astype(block.dtype)
         centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
         self._sums.append(centred.sum(axis=0, dtype=np.float64))
@@ -334,6 +345,13 @@ class CoMoments:
         sum (x-K)(x-K)' = sum_b [G_b + s_b d_b' + d_b s_b' + n_b d_b d_b'], d_b = c_b - K,
         and the co-moment about the mean mu is that minus n (mu-K)(mu-K)'.
         """
+        mean, comoment = self._scaled_result()
+        if self.exponent:
+            mean, comoment = np.ldexp(mean, -self.exponent), np.ldexp(comoment, -2 * self.exponent)
+        return mean, comoment
+
+    def _scaled_result(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`result` in the units of the rescaled values."""
         if self.count == 0:
             raise ValueError("no rows were added")
         self._buffers.clear()
@@ -359,7 +377,7 @@ class CoMoments:
         """
         if self.count < 2:
             raise ValueError("correlation needs at least 2 samples")
-        _, corr = self.result()
+        _, corr = self._scaled_result()  # correlation does not depend on the scale
         variance = np.diag(corr).copy()
         constant = variance <= 0.0
         scale = np.zeros_like(variance)
@@ -370,6 +388,30 @@ class CoMoments:
         np.clip(corr, -1.0, 1.0, out=corr)
         np.fill_diagonal(corr, 1.0)
         return corr, constant
+
+
+#: Centred values within [2^-SAFE, 2^SAFE] multiply without over- or underflow in float32.
+#: (Values far from that, but spread far less than their size, keep working as before.)
+_SAFE_EXPONENT = 40
+
+
+def _scale_exponent(block: np.ndarray) -> int:
+    """The power of two that brings a block's spread near 1, or 0 when it is safe.
+
+    Scores near 1e-40 (subnormal in float32) would square to 0 and look constant; scores
+    near 1e30 would square to inf. Pearson does not depend on scale, so such a block is
+    multiplied by an exact power of two before any product is formed.
+
+    >>> _scale_exponent(np.array([[1e-40, -2e-40], [0.0, 1e-40]], dtype=np.float32))
+    132
+    >>> _scale_exponent(np.array([[3.0, -1.0], [5.0, 2.0]]))
+    0
+    """
+    block = np.asarray(block, dtype=np.float64)
+    peak = float(np.max(np.abs(block - block.mean(axis=0)), initial=0.0))
+    if peak == 0.0 or 2.0 ** -_SAFE_EXPONENT <= peak <= 2.0 ** _SAFE_EXPONENT:
+        return 0
+    return -math.frexp(peak)[1]
 
 
 def _mirror_upper(matrix: np.ndarray, stripe: int = 512) -> None:

@@ -59,8 +59,10 @@ class OrderingMethod(Entry):
 
 DISTANCE_OPTION = Option("distance", "1-r", "distance derived from the similarity",
                          choices=DISTANCES)
+#: R's set.seed takes a 32-bit integer.
+SEED_BOUNDS = (0, 2**31 - 1)
 SEED_OPTION = Option("seed", 0, "seed for stochastic steps (set.seed in R)", type=int,
-                     metavar="INT")
+                     metavar="INT", bounds=SEED_BOUNDS)
 
 ORDERINGS: Registry[OrderingMethod] = Registry("ordering method")
 

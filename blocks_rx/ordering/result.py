@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..errors import SimilarityError
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,13 +149,48 @@ def matrix_and_names(similarity, classes=None):
     if isinstance(similarity, Similarity):
         return similarity.matrix, tuple(similarity.classes)
     matrix = np.asarray(similarity)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"expected a square similarity matrix, got shape {matrix.shape}")
+    check_similarity_matrix(matrix)
     names = tuple(str(c) for c in classes) if classes is not None else tuple(
         f"class_{j}" for j in range(matrix.shape[0]))
     if len(names) != matrix.shape[0]:
-        raise ValueError(f"{len(names)} class names for a {matrix.shape[0]}-class matrix")
+        raise SimilarityError(f"{len(names)} class names for a {matrix.shape[0]}-class matrix")
+    twice = [name for name, count in Counter(names).items() if count > 1]
+    if twice:
+        raise SimilarityError(f"duplicate class names: {', '.join(map(repr, twice[:5]))}")
     return matrix, names
+
+
+#: How far a given similarity matrix may stray from symmetry and from [-1, 1] (rounding).
+MATRIX_TOLERANCE = 1e-5
+
+
+def check_similarity_matrix(matrix: np.ndarray, stripe: int = 1024) -> None:
+    """Raise :class:`SimilarityError` unless ``matrix`` is a square, real, finite, symmetric
+    matrix with values in [-1, 1], naming the first cell that is not.
+
+    >>> check_similarity_matrix(np.array([[1.0, 0.5], [0.2, 1.0]]))
+    Traceback (most recent call last):
+    ...
+    blocks_rx.errors.SimilarityError: the similarity matrix is not symmetric: [0, 1] is 0.5 but [1, 0] is 0.2
+    """
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise SimilarityError(f"expected a square similarity matrix, got shape {matrix.shape}")
+    if matrix.dtype.kind not in "biuf":
+        raise SimilarityError(f"a similarity matrix holds real numbers, not {matrix.dtype}")
+    for start in range(0, matrix.shape[0], stripe):
+        rows = np.asarray(matrix[start : start + stripe], dtype=np.float64)
+        for bad, what in ((~np.isfinite(rows), "a non-finite value"),
+                          (np.abs(rows) > 1 + MATRIX_TOLERANCE, "a value outside [-1, 1]")):
+            if bad.any():
+                i, j = (int(k[0]) for k in np.nonzero(bad))
+                raise SimilarityError(f"the similarity matrix holds {what}: [{start + i}, {j}] "
+                                      f"is {rows[i, j]}")
+        mirror = np.asarray(matrix[:, start : start + stripe], dtype=np.float64).T
+        bad = np.abs(rows - mirror) > MATRIX_TOLERANCE
+        if bad.any():
+            i, j = (int(k[0]) for k in np.nonzero(bad))
+            raise SimilarityError(f"the similarity matrix is not symmetric: [{start + i}, {j}] "
+                                  f"is {rows[i, j]:g} but [{j}, {start + i}] is {mirror[i, j]:g}")
 
 
 def identity(similarity, *, classes=None) -> Ordering:

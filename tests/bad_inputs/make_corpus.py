@@ -59,3 +59,14 @@ if __name__ == "__main__":
     from bad_inputs.make_corpus import make as make_all  # the module the cases register in
 
     print(make_all(Path(sys.argv[1])))
+
+
+@maker("taxonomy-partial.csv")
+def _partial_taxonomy(path: Path) -> None:
+    path.write_text("class,path\nclass_0,a/b\n", encoding="utf-8")
+
+
+@maker("taxonomy-full.csv")
+def _full_taxonomy(path: Path) -> None:
+    rows = [f"class_{j},{'even' if j % 2 == 0 else 'odd'}/class_{j}" for j in range(6)]
+    path.write_text("class,path\n" + "\n".join(rows) + "\n", encoding="utf-8")
