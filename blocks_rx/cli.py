@@ -389,7 +389,12 @@ def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
 
     stored = read(result_dir)
     if fmt == "rds":
-        target = export_rds(stored, target or result_dir / "blocks.rds")
+        from .r.session import RUnavailable
+
+        try:
+            target = export_rds(stored, target or result_dir / "blocks.rds")
+        except RUnavailable as exc:
+            raise RUnavailable(f"{exc}; `--format csv` exports without R") from None
         print(f"wrote {target}; in R: x <- readRDS('{target}'); plot(x$hclust)")
     else:
         target = export_csv(stored, target or result_dir / "r-export")

@@ -272,11 +272,18 @@ def _preflight(scores, measure, ordering, ordering_options, groups, criteria, bl
     return job
 
 
-def _criteria(similarity, arranged, timings) -> dict:
+def _criteria(similarity, arranged, timings) -> dict | None:
+    """R seriation's criteria of the order, or None with a warning when R cannot give them."""
     from .ordering import criteria
+    from .r.session import RUnavailable
 
-    with _timed(timings, "criteria"):
-        return criteria(similarity, arranged)
+    try:
+        with _timed(timings, "criteria"):
+            return criteria(similarity, arranged)
+    except RUnavailable as exc:
+        warnings.warn(f"no criteria: they are computed by R's seriation package, and "
+                      f"{str(exc).split('. ')[0]}", stacklevel=4)
+        return None
 
 
 def _cuts(arranged: Ordering, cuts) -> dict:

@@ -148,7 +148,10 @@ def resolve_backend(hclust_backend: str, m: int) -> tuple[str, str | None]:
     except RUnavailable as exc:
         if hclust_backend == "r":
             raise
-        return "python", f"R not used: {str(exc).split('. ')[0]}"
+        reason = str(exc).split(". ")[0]
+        warnings.warn(f"R is not available ({reason}); hclust runs in its Python twin, which "
+                      "gives R's result", stacklevel=3)
+        return "python", f"R not used: {reason}"
     return "r", None
 
 

@@ -162,10 +162,10 @@ def order_classes(similarity, method: str = "hclust", *, classes=None, **options
         raise ValueError(f"ordering method {method!r} needs at least {entry.min_classes} "
                          f"classes, got {m}")
     if entry.needs_r:
-        from ..r.session import RUnavailable, session
+        from ..r.session import RUnavailable, require_seriation
 
         try:
-            session()
+            require_seriation()
         except RUnavailable as exc:
             raise RUnavailable(f"ordering method {method!r} runs in R's seriation package: "
                                f"{exc}") from None

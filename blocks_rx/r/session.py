@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -38,6 +40,9 @@ class _Session:
             rpy2_version = importlib.metadata.version("rpy2")
         except importlib.metadata.PackageNotFoundError:
             raise RUnavailable(f"rpy2 is not installed. {INSTALL_HINT}") from None
+        problem = _r_home_problem()
+        if problem:
+            raise RUnavailable(f"{problem}. {INSTALL_HINT}")
         try:
             import rpy2.rinterface_lib.callbacks as callbacks
             import rpy2.robjects as robjects
@@ -85,6 +90,20 @@ class _Session:
         self.robjects.r("invisible(gc(verbose = FALSE))")
 
 
+def _r_home_problem() -> str | None:
+    """Why R cannot start here, found without starting it, or None.
+
+    Embedded R ends the whole process (``Fatal error: unable to open the base package``)
+    when ``R_HOME`` points at no R installation, so that case is caught before rpy2 starts R.
+    """
+    home = os.environ.get("R_HOME")
+    if home is None:
+        return None if shutil.which("R") else "R is not installed (no R on PATH, no R_HOME)"
+    if not (Path(home) / "library" / "base").is_dir():
+        return f"R_HOME={home} holds no R installation (no library/base there)"
+    return None
+
+
 def _plain(value):
     """numpy scalars and Python sequences of str, as rpy2's numpy converter expects them."""
     import numpy as np
@@ -101,6 +120,9 @@ def _plain(value):
 
 
 def _na_to_none(value):
+    """R's NA (which the numpy converter may give as None or as the text NA) -> None."""
+    if value is None:
+        return None
     value = str(value)
     return None if value in ("NA", "NA_character_") else value
 

@@ -1,0 +1,127 @@
+"""When R fails: R missing, seriation missing, rpy2 built for another R, R erroring in a call.
+
+Each case runs ``blocks-rx`` as a separate process with an environment that breaks R the way
+a user's machine might, and checks for a clear message, an untouched output folder where the
+run cannot go on, and the Python twin going on where it can (hclust gives R's result without
+R).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blocks_rx.r.session import INSTALL_HINT
+
+from conftest import planted_scores, requires_r
+
+BLOCKS_RX = Path(sys.executable).with_name("blocks-rx")
+NO_R = {"R_HOME": "/nonexistent-r-home"}
+
+
+def run(*args, env: dict | None = None):
+    return subprocess.run([str(BLOCKS_RX), *map(str, args)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def errors(done) -> list[str]:
+    return [line for line in done.stderr.splitlines() if line.startswith("blocks-rx: error:")]
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("r-failures") / "scores.npy"
+    S, _ = planted_scores(n_samples=300, groups=(4, 3, 5), seed=8)
+    np.save(path, S)
+    return path
+
+
+@requires_r
+def test_without_r_hclust_runs_in_the_twin_and_gives_rs_order(scores, tmp_path):
+    with_r = run("analyze", scores, "--out", tmp_path / "with-r", "--hclust-backend", "r")
+    without = run("analyze", scores, "--out", tmp_path / "without-r", env=NO_R)
+    assert with_r.returncode == 0 and without.returncode == 0, without.stderr
+    assert "R is not available (R_HOME=/nonexistent-r-home holds no R installation" in \
+        without.stderr
+    assert "hclust runs in its Python twin" in without.stderr
+    assert (tmp_path / "with-r" / "order.csv").read_bytes() == \
+        (tmp_path / "without-r" / "order.csv").read_bytes()
+
+
+def test_without_r_a_seriation_method_is_refused_naming_what_to_install(scores, tmp_path):
+    done = run("analyze", scores, "--out", tmp_path / "out", "--ordering", "TSP", env=NO_R)
+    assert done.returncode == 1
+    assert errors(done) == [
+        "blocks-rx: error: ordering method 'TSP' runs in R's seriation package: "
+        "R_HOME=/nonexistent-r-home holds no R installation (no library/base there). "
+        + INSTALL_HINT]
+    assert "Traceback" not in done.stderr and "Fatal error" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_r_criteria_are_skipped_with_a_warning(scores, tmp_path):
+    done = run("analyze", scores, "--out", tmp_path / "out", "--criteria", env=NO_R)
+    assert done.returncode == 0, done.stderr
+    assert "warning: no criteria: they are computed by R's seriation package" in done.stderr
+    report = (tmp_path / "out" / "report.json").read_text(encoding="utf-8")
+    assert '"criteria": {' not in report and "no criteria" in report
+
+
+def test_without_r_export_says_csv_needs_no_r(scores, tmp_path):
+    assert run("analyze", scores, "--out", tmp_path / "out", env=NO_R).returncode == 0
+    done = run("export", tmp_path / "out", env=NO_R)
+    assert done.returncode == 1
+    assert errors(done)[0].endswith("`--format csv` exports without R")
+    assert run("export", tmp_path / "out", "--format", "csv", env=NO_R).returncode == 0
+    assert (tmp_path / "out" / "r-export" / "similarity.csv").is_file()
+
+
+@requires_r
+def test_without_seriation_the_message_says_install_it(scores, tmp_path):
+    empty = tmp_path / "empty-library"
+    empty.mkdir()
+    done = run("analyze", scores, "--out", tmp_path / "out", "--ordering", "OLO",
+               env={"R_LIBS_SITE": str(empty), "R_LIBS_USER": str(empty)})
+    assert done.returncode == 1
+    assert errors(done)[0].startswith(
+        "blocks-rx: error: ordering method 'OLO' runs in R's seriation package: the R "
+        "package seriation is not installed.")
+    assert "apt-get install" in errors(done)[0]
+
+
+@requires_r
+def test_an_r_error_inside_a_call_is_reported_with_rs_message(scores, tmp_path):
+    done = run("analyze", scores, "--out", tmp_path / "out", "--ordering", "TSP",
+               "--control", "method=no-such-method")
+    assert done.returncode == 1
+    assert "blocks-rx: error: R error in blocks_seriate(): " in done.stderr
+    assert "'arg' should be one of" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_rpy2_built_for_another_r_says_which_rpy2_to_install(tmp_path):
+    """rpy2 3.6 on R 4.2 fails to load with an undefined R symbol; the message says so."""
+    script = textwrap.dedent("""
+        import importlib.abc, sys
+        class Broken(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.startswith("rpy2.r"):
+                    raise ImportError("_rinterface_cffi_abi.so: undefined symbol: R_getVar")
+        sys.meta_path.insert(0, Broken())
+        from blocks_rx.r.session import RUnavailable, session
+        try:
+            session()
+        except RUnavailable as exc:
+            print(exc)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert "undefined symbol: R_getVar" in done.stdout, done.stderr
+    assert "needs a newer R; with Debian's R 4.2 use pip install 'rpy2>=3.5.17,<3.6'" in \
+        done.stdout
