@@ -10,6 +10,12 @@ Both carry the same named list, which ``r_scripts/read_blocks.R`` rebuilds from 
                 absent for orderings without a tree
 ``groups``, ``memberships``  group results, when present
 ``provenance``  how everything was computed (methods, versions)
+
+Class names arrive in R exactly as analysed. A name no export can keep (one holding a
+control character, which :func:`blocks_rx.scores.load_scores` refuses too) is refused by name.
+In ``similarity.csv`` the name cells are protected against spreadsheet formulas as
+:mod:`blocks_rx.names` describes; ``read_blocks.R`` undoes that, and the names it returns
+come from ``blocks.json``.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .names import check_names, protect_cell
+
 #: Files of the CSV + JSON export, inside its folder.
 CSV_FILES = ("similarity.csv", "hclust.csv", "blocks.json")
 
 
 def export_content(similarity, ordering, *, groups=None, memberships=None, provenance=None) -> dict:
     """The export list as plain Python values (1-based order, R's merge)."""
+    check_names(similarity.classes, "R export")
     provenance = dict(provenance or {})
     provenance.setdefault("similarity", similarity.provenance())
     provenance.setdefault("ordering", ordering.provenance())
@@ -91,8 +100,8 @@ def export_csv(result, folder, **kwargs) -> Path:
 def _write_csv_files(content: dict, folder: Path) -> None:
     import pandas as pd
 
-    classes = content["classes"]
-    frame = pd.DataFrame(content["matrix"], index=classes, columns=classes)
+    cells = [protect_cell(name) for name in content["classes"]]
+    frame = pd.DataFrame(content["matrix"], index=cells, columns=cells)
     frame.index.name = "class"
     frame.to_csv(folder / "similarity.csv", float_format="%.17g")
     if content["merge"] is not None:
@@ -101,7 +110,7 @@ def _write_csv_files(content: dict, folder: Path) -> None:
                                                            float_format="%.17g")
     meta = {
         "format": "blocks-rx export 1",
-        "classes": classes,
+        "classes": content["classes"],
         "order": content["order"].tolist(),
         "linkage": content["linkage"],
         "distance": content["distance"],

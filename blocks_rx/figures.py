@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plot
+from .names import literal
 # The data sources live in blocks_rx.datasets; importable from here too, as before.
 from .datasets import digits_classifier, langid_scores  # noqa: F401
 from .ordering import (confusion_ordering, hclust, spans, taxonomy_levels, taxonomy_order)
@@ -63,7 +64,8 @@ def fig1_distributions(scores, *, logit_transform: str = "none", source: str = "
                        "values_stats": describe(values), "similarities": off,
                        "similarity_stats": describe(off)})
     fig = plot.distributions(panels)
-    fig.suptitle(f"Fig. 1 analogue: distributions of inputs and similarities{source}", fontsize=11)
+    fig.suptitle(literal(f"Fig. 1 analogue: distributions of inputs and similarities{source}"),
+                 fontsize=11)
     return fig
 
 

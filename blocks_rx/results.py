@@ -12,6 +12,12 @@ metadata. The run id is a hash of the result's content, so the same inputs and o
 the same id and byte-identical data files. :func:`read` and :func:`validate` refuse a folder
 whose files disagree, naming them.
 
+Class names are data (:mod:`blocks_rx.names`). In ``order.csv`` and ``groups.csv`` a ``class``
+cell that starts with ``=``, ``+``, ``-``, ``@``, tab, CR or a single quote is written with
+one more single quote in front, so that no spreadsheet runs it as a formula; numbers are
+written as they are. :func:`read_table` (and :func:`read`) strips that quote again, so the
+names read back are exactly those analysed.
+
 >>> import numpy as np, tempfile, blocks_rx
 >>> analysis = blocks_rx.analyze(np.random.default_rng(0).normal(size=(300, 5)),
 ...                              groups=None, hclust_backend="python")
@@ -29,6 +35,7 @@ import hashlib
 import json
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +43,7 @@ import numpy as np
 
 from ._folders import StagedFolder, staging_prefix
 from .errors import MixedResultError, ResultError
+from .names import protect_cell, unprotect_cell
 from .ordering import Ordering
 from .similarity import Similarity
 
@@ -201,7 +209,7 @@ def order_table(analysis) -> str:
     table = pd.DataFrame({
         "position": np.arange(1, len(order) + 1),
         "index": order,
-        "class": [analysis.similarity.classes[j] for j in order],
+        "class": [protect_cell(analysis.similarity.classes[j]) for j in order],
     })
     for k, groups in analysis.cuts.items():
         table[f"cluster_k{k}"] = groups[order]
@@ -215,7 +223,8 @@ def groups_table(analysis) -> str:
     findings = analysis.findings
     fuzzy = findings.fuzzy
     classes = list(analysis.similarity.classes)
-    table = pd.DataFrame({"class": classes, "group": [f"G{k + 1}" for k in fuzzy.crisp]})
+    table = pd.DataFrame({"class": [protect_cell(c) for c in classes],
+                          "group": [f"G{k + 1}" for k in fuzzy.crisp]})
     for k in range(fuzzy.memberships.shape[1]):
         table[f"membership_G{k + 1}"] = np.round(fuzzy.memberships[:, k], 6)
     failed_in = {c: [] for c in classes}
@@ -357,6 +366,14 @@ def _read_report(folder: Path) -> dict:
     missing = [k for k in ("run_id", "files", "similarity", "ordering") if k not in report]
     if missing:
         raise ResultError(f"{path}: missing {', '.join(missing)}")
+    kinds = {"run_id": str, "files": dict, "similarity": dict, "ordering": dict}
+    wrong = [f"{key} is not a {kind.__name__.replace('dict', 'mapping')}"
+             for key, kind in kinds.items() if not isinstance(report[key], kind)]
+    if not wrong and not all(isinstance(k, str) and isinstance(v, str)
+                             for k, v in report["files"].items()):
+        wrong = ["files does not map file names to checksums"]
+    if wrong:
+        raise ResultError(f"{path}: {'; '.join(wrong)}")
     return report
 
 
@@ -367,6 +384,19 @@ def read(folder, *, verify: bool = True) -> StoredResult:
     """
     folder = Path(folder)
     report = validate(folder) if verify else _read_report(folder)
+    try:
+        return _stored(folder, report)
+    except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile,
+            zlib.error, NotImplementedError, RuntimeError) as exc:
+        if isinstance(exc, ResultError):
+            raise
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        raise ResultError(f"{folder}: cannot read the result ({what}); re-run `blocks-rx "
+                          "analyze` into it") from None
+
+
+def _stored(folder: Path, report: dict) -> StoredResult:
+    """The StoredResult of a folder whose report was read (KeyError etc. for a bad one)."""
     run_id = report["run_id"]
     with np.load(folder / "similarity.npz", allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
@@ -392,14 +422,35 @@ def read(folder, *, verify: bool = True) -> StoredResult:
                         report=report, groups=groups, confusion=arrays.get("confusion"))
 
 
-def _read_groups(path: Path, classes: tuple[str, ...]) -> SavedGroups:
+def read_table(path):
+    """``order.csv`` or ``groups.csv`` of a result as a DataFrame, class names exact (the
+    quote that protects a name cell is removed; see the module docstring).
+
+    >>> import numpy as np, tempfile, blocks_rx
+    >>> scores = blocks_rx.load_scores(np.random.default_rng(0).normal(size=(100, 3)),
+    ...                                classes=["=1+1", "'q'", "cat"])
+    >>> analysis = blocks_rx.analyze(scores, groups=None, hclust_backend="python")
+    >>> folder = tempfile.mkdtemp() + "/result"
+    >>> sorted(read_table(write(analysis, folder)["order.csv"])["class"])
+    ["'q'", '=1+1', 'cat']
+    """
     import pandas as pd
 
     table = pd.read_csv(path, keep_default_na=False, dtype={"class": str})
+    table["class"] = [unprotect_cell(cell) for cell in table["class"]]
+    return table
+
+
+def _read_groups(path: Path, classes: tuple[str, ...]) -> SavedGroups:
+    table = read_table(path)
     if tuple(table["class"]) != classes:
         raise MixedResultError(f"{path}: its classes are not those of similarity.npz")
     columns = [c for c in table.columns if c.startswith("membership_G")]
-    crisp = table["group"].str[1:].astype(int).to_numpy() - 1
+    groups = table["group"].astype(str)
+    if not groups.str.fullmatch(r"G[1-9][0-9]*").all() or not columns:
+        raise ResultError(f"{path}: not a groups table (its group column holds G1, G2, ...; "
+                          "its membership_G columns the memberships)")
+    crisp = groups.str[1:].astype(int).to_numpy() - 1
     return SavedGroups(classes=classes, crisp=crisp, memberships=table[columns].to_numpy(),
                        table=table)
 

@@ -248,21 +248,58 @@ def load_scores(
 
     values = _validate_values(values, name)
     names = _class_names(classes, stored_names, values.shape, name)
+    values = _unmasked(values, names, name)
     in_memory = not isinstance(values, np.memmap)
     if in_memory:
         # Cheap for in-memory data; memory maps are checked block by block when read.
         _check_finite(values, 0, names, name)
+    label_name = "labels"
     if labels is None:
-        labels = stored_labels
-    label_array = None if labels is None else _read_labels(labels, names, values.shape[0], name)
-    if kind == "probabilities" and not isinstance(values, np.memmap):
-        lo, hi = float(np.min(values)), float(np.max(values))
+        labels, label_name = stored_labels, f"{name}, stored labels"
+    label_array = (None if labels is None
+                   else _read_labels(labels, names, values.shape[0], label_name))
+    if kind == "probabilities":
+        lo, hi = _value_range(values)
         if lo < 0.0 or hi > 1.0:
             warnings.warn(
                 f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
                 "pass kind='logits' if these are raw outputs.", stacklevel=2)
     return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array,
                   finite_checked=in_memory)
+
+
+#: Rows of a memory-mapped input read at once while its range is checked: about 64 MB.
+_RANGE_BLOCK_BYTES = 64 * 2**20
+
+
+def _value_range(values) -> tuple[float, float]:
+    """Smallest and largest score, read in blocks of rows so that a memory map is never
+    loaded whole."""
+    rows = max(1, _RANGE_BLOCK_BYTES // (values.shape[1] * values.itemsize))
+    lo, hi = np.inf, -np.inf
+    for start in range(0, values.shape[0], rows):
+        block = values[start : start + rows]
+        lo, hi = min(lo, float(block.min())), max(hi, float(block.max()))
+    return lo, hi
+
+
+def _unmasked(values, classes, name):
+    """The plain values of a masked array that has no masked cell; a masked cell is an
+    error naming its row, column and class."""
+    if not np.ma.isMaskedArray(values):
+        return values
+    rows, cols = np.nonzero(np.ma.getmaskarray(values))
+    if rows.size:
+        row, col = int(rows[0]), int(cols[0])
+        raise ScoresError(
+            f"{name}: {rows.size} masked value(s); the first is at row {row}, column {col} "
+            f"(class {classes[col]!r}). Fill or drop masked cells before loading.")
+    return np.ma.getdata(values)
+
+
+#: Words for the dtype kinds that are not scores.
+_NOT_NUMBERS = {"U": "text", "S": "bytes", "O": "Python objects", "M": "dates",
+                "m": "time spans", "c": "complex numbers", "V": "records"}
 
 
 def _validate_values(values, name):
@@ -287,7 +324,8 @@ def _validate_values(values, name):
                       stacklevel=3)
         values = values.astype(np.float32)
     elif kind != "f":
-        raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype}")
+        raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype} "
+                          f"({_NOT_NUMBERS.get(kind, 'not numbers')})")
     elif values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)  # longdouble
     if m > n:
@@ -313,6 +351,10 @@ def _class_names(classes, stored, shape, name):
     if len(names) != m:
         hint = " (the matrix may be transposed)" if len(names) == n else ""
         raise ScoresError(f"{name}: {len(names)} {origin} for {m} score columns{hint}")
+    from .names import check_names
+
+    from_file = isinstance(classes, (str, os.PathLike))
+    check_names(names, f"{name}: {origin}", SideFileError if from_file else ScoresError)
     duplicates = [c for c, count in Counter(names).items() if count > 1]
     if duplicates:
         shown = ", ".join(repr(d) for d in duplicates[:5])
@@ -321,13 +363,16 @@ def _class_names(classes, stored, shape, name):
     return names
 
 
-def _read_labels(labels, classes, n, name):
-    label_name, error = "labels", ScoresError
+def _read_labels(labels, classes, n, label_name):
+    error = ScoresError
     if isinstance(labels, (str, os.PathLike)):
         error = SideFileError
         label_name = str(labels)
         labels = read_label_file(Path(labels), classes)
-    labels = np.asarray(labels)
+    try:
+        labels = np.asarray(labels)
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged or odd sequences
+        raise error(f"{label_name}: cannot read them as one label per row ({exc})") from None
     m = len(classes)
     if labels.ndim == 2:
         if labels.shape != (n, m):
@@ -350,14 +395,18 @@ def _read_labels(labels, classes, n, name):
                                   "which is not among the score columns")
             out[row] = index[str(value)]
         return out
+    if labels.dtype.kind not in "iuf":
+        raise error(f"{label_name}: must be class indices or class names, got dtype "
+                    f"{labels.dtype}" + (" (for multi-label data give an n x m 0/1 matrix)"
+                                         if labels.dtype.kind == "b" else ""))
     if labels.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
         if bad.size:
             raise error(f"{label_name}: row {bad[0]} holds {float(labels[bad[0]])!r}; "
                               "labels must be whole class indices")
-    out = labels.astype(np.int64)
-    bad = np.flatnonzero((out < 0) | (out >= m))
+    # Checked before the cast to int64, which would wrap indices as large as 1e30.
+    bad = np.flatnonzero((labels < 0) | (labels >= m))
     if bad.size:
-        raise error(f"{label_name}: row {bad[0]} holds class index {out[bad[0]]}, "
+        raise error(f"{label_name}: row {bad[0]} holds class index {labels[bad[0]]}, "
                           f"outside 0..{m - 1}")
-    return out
+    return labels.astype(np.int64)

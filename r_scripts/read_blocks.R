@@ -10,14 +10,28 @@
 # The list: similarity (matrix with dimnames), classes, order (1-based), hclust (an R hclust
 # object, when the ordering has a tree), groups / memberships (when present), provenance.
 # The CSV + JSON form needs the jsonlite package (Debian: r-cran-jsonlite).
+#
+# Class names are kept exactly. In similarity.csv a name cell that starts with = + - @, tab,
+# CR or a single quote carries one more single quote in front, so that no spreadsheet runs it
+# as a formula (blocks_rx/names.py); unprotect_cells() removes it again.
+
+# The names that CSV cells written by blocks-rx hold: one leading single quote removed.
+unprotect_cells <- function(cells) sub("^'", "", cells)
 
 read_blocks <- function(path) {
   if (grepl("\\.rds$", path, ignore.case = TRUE)) return(readRDS(path))
   if (!dir.exists(path)) stop(path, ": neither an .rds file nor an export folder")
   meta <- jsonlite::fromJSON(file.path(path, "blocks.json"), simplifyVector = TRUE)
+  # Names as text, exactly: no "NA" read as missing, UTF-8 whatever the locale.
   sim <- utils::read.csv(file.path(path, "similarity.csv"), row.names = 1, check.names = FALSE,
-                         colClasses = c("character", rep("numeric", length(meta$classes))))
+                         colClasses = c("character", rep("numeric", length(meta$classes))),
+                         na.strings = character(0), encoding = "UTF-8")
   sim <- as.matrix(sim)
+  # Row names only: read.csv strips white space from header fields, so the column names
+  # come from blocks.json like every other name.
+  if (!identical(unprotect_cells(rownames(sim)), meta$classes)) {
+    stop(path, ": similarity.csv and blocks.json name different classes")
+  }
   dimnames(sim) <- list(meta$classes, meta$classes)
   out <- list(similarity = sim, classes = meta$classes, order = as.integer(meta$order))
   if (isTRUE(meta$hclust)) {

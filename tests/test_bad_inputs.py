@@ -51,7 +51,7 @@ def _format(text: str, **places) -> str:
     return text.format(**{k: str(v) for k, v in places.items()})
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=c.marks, id=c.id) for c in CASES])
 def test_each_input_gets_a_clear_answer(case, made, earlier_result, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(earlier_result, out)

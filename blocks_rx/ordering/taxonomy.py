@@ -11,6 +11,7 @@ from collections import Counter
 
 import numpy as np
 
+from ..errors import SideFileError
 from .result import Ordering, identity, matrix_and_names
 
 
@@ -30,8 +31,9 @@ def taxonomy_order(similarity, taxonomy, *, classes=None, separator: str = "/") 
     paths = read_taxonomy(taxonomy)
     missing = [c for c in names if c not in paths]
     if missing:
-        raise ValueError(f"{len(missing)} class(es) missing from the taxonomy: "
-                         + ", ".join(repr(c) for c in missing[:10]))
+        source = "" if isinstance(taxonomy, dict) else f"{taxonomy}: "
+        raise SideFileError(f"{source}{len(missing)} class(es) missing from the taxonomy: "
+                            + ", ".join(repr(c) for c in missing[:10]))
     rank: dict[tuple, int] = {}
     for cls, path in paths.items():  # first appearance of every prefix, in taxonomy order
         parts = tuple(p for p in path.split(separator) if p)
@@ -49,22 +51,14 @@ def taxonomy_order(similarity, taxonomy, *, classes=None, separator: str = "/") 
 
 
 def read_taxonomy(taxonomy) -> dict[str, str]:
-    """A class -> path dict from a mapping, or a CSV/TSV file with columns ``class, path``."""
+    """A class -> path dict from a mapping, or from a CSV/TSV file with columns ``class, path``
+    (read by :func:`~blocks_rx.readers.text.read_taxonomy_file`, which names the file and
+    line of anything wrong in it)."""
     if isinstance(taxonomy, dict):
         return {str(k): str(v) for k, v in taxonomy.items()}
-    import pandas as pd
+    from ..readers.text import read_taxonomy_file
 
-    path = str(taxonomy)
-    try:
-        table = pd.read_csv(path, sep="\t" if path.endswith(".tsv") else ",", dtype=str)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such taxonomy file") from None
-    if table.shape[1] < 2:
-        raise ValueError(f"{path}: a taxonomy file needs two columns, class and path")
-    duplicated = table.iloc[:, 0][table.iloc[:, 0].duplicated()].tolist()
-    if duplicated:
-        raise ValueError(f"{path}: classes listed twice: {', '.join(map(repr, duplicated[:5]))}")
-    return dict(zip(table.iloc[:, 0].astype(str), table.iloc[:, 1].fillna("").astype(str)))
+    return read_taxonomy_file(taxonomy)
 
 
 def taxonomy_levels(ordering: Ordering, taxonomy, *, separator: str = "/", depth: int | None = None):

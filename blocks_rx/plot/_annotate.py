@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
+
 #: Qualitative colours for taxonomy bands, dark enough for white text.
 BAND_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
                 "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
@@ -44,7 +46,7 @@ def add_bands(ax, levels, *, offset: float = 0.01, width: float = 0.035, fontsiz
             band.add_patch(Rectangle((0, start - 0.5), 1, end - start, facecolor=colour,
                                      edgecolor="white", linewidth=0.6, label=name))
             if (end - start) / m > 0.04:
-                band.text(0.5, (start + end - 1) / 2, name, rotation=90, ha="center",
+                band.text(0.5, (start + end - 1) / 2, literal(name), rotation=90, ha="center",
                           va="center", fontsize=fontsize, color="white", clip_on=True)
         axes.append(band)
     return axes
@@ -62,8 +64,8 @@ def add_spans(ax, spans, *, offset: float = 0.01, width: float = 0.06, colour: s
         top, bottom = start - 0.4, end - 0.6
         side.plot([0.95, 0.8, 0.8, 0.95], [top, top, bottom, bottom], color=colour, lw=1.6,
                   solid_capstyle="butt")
-        side.text(0.7, (top + bottom) / 2, label, ha="right", va="center", fontsize=fontsize,
-                  color=colour, fontweight="bold")
+        side.text(0.7, (top + bottom) / 2, literal(label), ha="right", va="center",
+                  fontsize=fontsize, color=colour, fontweight="bold")
     return side
 
 
@@ -73,7 +75,8 @@ def add_marks(ax, positions, labels=None, *, offset: float = 0.01, width: float 
     side = _side_axes(ax, "right", offset, width)
     side.hlines(positions, 0.0, 0.6, color=colour, linewidth=1.5)
     for position, label in zip(positions, labels or []):
-        side.text(0.7, position, label, ha="left", va="center", fontsize=fontsize, clip_on=False)
+        side.text(0.7, position, literal(label), ha="left", va="center", fontsize=fontsize,
+                  clip_on=False)
     return side
 
 
@@ -134,10 +137,10 @@ def add_boxes(ax, boxes, text_ax, *, colour: str = "#d62728", fontsize: float = 
     for start, end, title, lines in boxes:
         ax.add_patch(Rectangle((start - 0.5, start - 0.5), end - start, end - start, fill=False,
                                edgecolor=colour, linewidth=2.0, label=title))
-        ax.text(end - 0.5, start - 0.5, f" {title.split(':')[0]}", color=colour,
+        ax.text(end - 0.5, start - 0.5, literal(f" {title.split(':')[0]}"), color=colour,
                 fontsize=fontsize + 2, fontweight="bold", ha="left", va="bottom")
         body = "\n".join([title, *lines])
-        text = text_ax.text(0.0, y, body, transform=text_ax.transAxes, fontsize=fontsize,
+        text = text_ax.text(0.0, y, literal(body), transform=text_ax.transAxes, fontsize=fontsize,
                             va="top", ha="left", family=families_for(body),
                             bbox=dict(boxstyle="round", facecolor="white", edgecolor=colour))
         y -= (len(lines) + 2.2) * fontsize * 1.45 / (72 * text_ax.figure.get_figheight()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._common import new_axes
 from ._heatmap import heatmap, ordered_matrix
 
@@ -56,7 +57,7 @@ def confusion_comparison(confusion, own_ordering, similarity_ordering, *, fig=No
                    title="(d) without the diagonal, in the similarity's hclust order",
                    colorbar="samples (log)")
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(literal(title), fontsize=12)
     return fig
 
 
@@ -78,5 +79,5 @@ def side_by_side(similarity, confusion, ordering, *, fig=None, title: str | None
                    title="confusions (labels), same order, diagonal removed",
                    colorbar="samples (log)")
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(literal(title), fontsize=12)
     return fig

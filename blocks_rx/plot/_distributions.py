@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._common import new_axes
 
 
@@ -41,11 +42,11 @@ def distributions(panels, *, fig=None, bins: int = 60):
     for row, panel in zip(axes, panels):
         left, right = row
         _histogram(left, panel["values"], panel["values_stats"], bins, "#4c72b0")
-        left.set_title(f"{panel['label']}: input values of class {panel['class_name']!r}",
+        left.set_title(literal(f"{panel['label']}: input values of class {panel['class_name']!r}"),
                        fontsize=9)
         left.set_ylabel("samples")
         _histogram(right, panel["similarities"], panel["similarity_stats"], bins, "#c44e52")
-        right.set_title(f"{panel['label']}: off-diagonal similarities", fontsize=9)
+        right.set_title(literal(f"{panel['label']}: off-diagonal similarities"), fontsize=9)
         right.set_ylabel("class pairs")
     return fig
 

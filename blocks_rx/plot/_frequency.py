@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._common import new_axes
 
 
@@ -68,12 +69,12 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
     n_head = int((shown > split).sum())
     for i in labelled:
         if shown[i] > split:  # head: labels right of the tall bars, joined by a thin line
-            head.annotate(names[i], (i, shown[i]), xytext=(n_head + 2 + i, shown[i]),
+            head.annotate(literal(names[i]), (i, shown[i]), xytext=(n_head + 2 + i, shown[i]),
                           textcoords="data", fontsize=8, ha="left", va="center",
                           arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
         else:
-            tail.annotate(names[i], (i, shown[i]), xytext=(4, 10), textcoords="offset points",
-                          rotation=45, fontsize=8, ha="left", va="bottom",
+            tail.annotate(literal(names[i]), (i, shown[i]), xytext=(4, 10),
+                          textcoords="offset points", rotation=45, fontsize=8, ha="left", va="bottom",
                           arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
     tail.set_xlim(-1, len(shown) + max(2, len(shown) // 20))  # room for the last label
     tail.set_xlabel(f"{len(shown)} classes, most frequent first")
@@ -81,7 +82,7 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
     head.set_ylabel("samples")
     if title is None:
         title = "class frequency" + (f", excluding {', '.join(exclude)}" if exclude else "")
-    head.set_title(title, fontsize=10)
+    head.set_title(literal(title), fontsize=10)
     return fig
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._annotate import _side_axes
 from ._common import label_positions, new_axes
 
@@ -161,7 +162,7 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
                       norm=PowerNorm(gamma, vmin=0.0, vmax=1.0), interpolation="nearest")
     names = ordering.ordered_classes
     rows = label_positions(n, max_labels)
-    ax.set_yticks(rows, [names[i] for i in rows],
+    ax.set_yticks(rows, [literal(names[i]) for i in rows],
                   fontsize=max(4.0, min(8.0, 450.0 / max(len(rows), 1))))
     failed_ids = {p.group for p in failed or []}
     ax.set_xticks(range(c), [f"G{k + 1}" for k in columns], rotation=90,
@@ -172,9 +173,9 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
             label.set_fontweight("bold")
     ax.tick_params(length=2, pad=1)
     ax.set_xlabel("fuzzy group" + (" (blue: failed in this order)" if failed_ids else ""))
-    ax.set_title(f"memberships, {c} groups (fuzzifier {groups.fuzzifier:g}, "
-                 f"{groups.embedding} embedding, d={groups.n_components})\n"
-                 f"{n} classes in {ordering.method} order", fontsize=9)
+    ax.set_title(literal(f"memberships, {c} groups (fuzzifier {groups.fuzzifier:g}, "
+                         f"{groups.embedding} embedding, d={groups.n_components})\n"
+                         f"{n} classes in {ordering.method} order"), fontsize=9)
     bar = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02)
     bar.set_label("membership")
     bar.ax.axhline(groups.threshold, color="#1f77b4", linewidth=2.0)  # the overlap threshold

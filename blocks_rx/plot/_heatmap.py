@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._common import label_positions, new_axes
 
 
@@ -129,7 +130,7 @@ def ordered_matrix(
     side = _add_annotations(ax, ordering, text_ax, bands=bands, spans=spans, marks=marks,
                             boundaries=boundaries, dendrogram=dendrogram, boxes=boxes)
     if title:
-        ax.set_title(title, fontsize=10, pad=60 if dendrogram else 6)
+        ax.set_title(literal(title), fontsize=10, pad=60 if dendrogram else 6)
     if colorbar:
         _add_colorbar(fig, ax, image, colorbar, norm, pad=0.01 + side)
     return fig
@@ -170,12 +171,13 @@ def _label_classes(ax, ordering, m, max_labels):
     names = ordering.ordered_classes
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(9.0, 500.0 / max(len(ticks), 1)))
-    ax.set_xticks(ticks, [names[i] for i in ticks], rotation=90, fontsize=fontsize)
-    ax.set_yticks(ticks, [names[i] for i in ticks], fontsize=fontsize)
+    labels = [literal(names[i]) for i in ticks]
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, labels, fontsize=fontsize)
     ax.tick_params(length=2, pad=1)
     if len(ticks) < m:
-        ax.set_xlabel(f"{m} classes in {ordering.method} order "
-                      f"(one label per {ticks[1] - ticks[0]} classes)")
+        ax.set_xlabel(literal(f"{m} classes in {ordering.method} order "
+                              f"(one label per {ticks[1] - ticks[0]} classes)"))
 
 
 def _add_annotations(ax, ordering, text_ax, *, bands, spans, marks, boundaries, dendrogram,
@@ -208,7 +210,7 @@ def _add_annotations(ax, ordering, text_ax, *, bands, spans, marks, boundaries, 
 def _add_colorbar(fig, ax, image, label, norm, *, pad):
     """Add a labelled colour bar for the image."""
     bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=pad)
-    bar.set_label(label)
+    bar.set_label(literal(label))
     if norm is not None:  # plain numbers at 1, 2, 5, 10, 20, ... rather than 10^0 notation
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import literal
 from ._common import label_positions
 
 #: Short names of the agreement measures, for panel titles.
@@ -59,18 +60,14 @@ def layer_heatmaps(
     ['matrix:0', 'matrix:output']
     """
     ordering = structure.ordering
-    order = np.asarray(ordering.order)
-    names = ordering.ordered_classes
-    m = len(order)
+    m = len(ordering.order)
     panels = [(name, sim) for name, sim in structure.layers.items()]
     panels.append(("output", structure.output))
     if fig is None:
         from ._common import new_axes
 
         fig, _ = new_axes(None, figsize=(panel_size * len(panels) + 0.8, panel_size + 1.6))
-        fig.clear()
-    else:
-        fig.clear()
+    fig.clear()
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(8.0, 300.0 / max(len(ticks), 1)))
@@ -79,40 +76,55 @@ def layer_heatmaps(
     for i, (ax, (name, sim)) in enumerate(zip(axes, panels)):
         if tuple(sim.classes) != tuple(ordering.classes):
             raise ValueError(f"panel {name!r} is for different classes than the ordering")
-        ax.set_label(f"matrix:{name}")
-        lo, hi = _limits(sim)
-        image = ax.imshow(np.asarray(sim.matrix)[np.ix_(order, order)], cmap=cmap, vmin=lo,
-                          vmax=hi, interpolation="nearest" if m <= 400 else "antialiased")
-        ax.set_xticks(ticks, [names[t] for t in ticks], rotation=90, fontsize=fontsize)
-        ax.set_yticks(ticks, [names[t] for t in ticks] if i == 0 else [], fontsize=fontsize)
-        ax.tick_params(length=2, pad=1)
-        if name == "output":
-            detail = f"{sim.kind}, {sim.n_samples:,} samples"
-            ax.set_title(f"output ({detail})\nreference for the order", fontsize=9)
-        else:
-            value = structure.agreement.get(name)
-            shown = "n/a" if value is None or not np.isfinite(value) else f"{value:.2f}"
-            ax.set_title(f"{name} ({sim.n_samples} features)\n{symbol} vs output = {shown}",
-                         fontsize=9)
-        bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02,
-                           aspect=25)
-        bar.ax.tick_params(labelsize=7)
-        bar.locator = _bar_locator()
-        bar.update_ticks()
-
+        _draw_panel(fig, ax, name, sim, structure, cmap=cmap, ticks=ticks,
+                    fontsize=fontsize, tick_labels=i == 0)
     if title is None:
-        linkage = f"{ordering.linkage} linkage on {ordering.distance}" if ordering.linkage else ""
-        centred = any(s.transform == "center-features" for s in structure.layers.values())
-        title = (f"Class similarity by layer: Pearson between classes' mean activations"
-                 + (", features centred" if centred else "")
-                 + f" (classes by {structure.assignment}); every panel in the output's "
-                 f"{ordering.method} order" + (f" ({linkage})" if linkage else ""))
+        title = _default_title(structure)
     width = fig.get_figwidth()
-    fig.suptitle(_wrap(title, width, 10), fontsize=10)
+    fig.suptitle(literal(_wrap(title, width, 10)), fontsize=10)
     # supxlabel, not fig.text: constrained layout makes room for it below the colour bars.
-    fig.supxlabel(_wrap(f"{symbol}: {structure.description}. Colour limits per panel.",
-                        width, 7.5), fontsize=7.5, color="0.3")
+    fig.supxlabel(literal(_wrap(f"{symbol}: {structure.description}. Colour limits per panel.",
+                                width, 7.5)), fontsize=7.5, color="0.3")
     return fig
+
+
+def _draw_panel(fig, ax, name, sim, structure, *, cmap, ticks, fontsize, tick_labels):
+    """One layer's (or the output's) ordered matrix, its title and its colour bar."""
+    order = np.asarray(structure.ordering.order)
+    names = structure.ordering.ordered_classes
+    ax.set_label(f"matrix:{name}")
+    lo, hi = _limits(sim)
+    image = ax.imshow(np.asarray(sim.matrix)[np.ix_(order, order)], cmap=cmap, vmin=lo,
+                      vmax=hi, interpolation="nearest" if len(order) <= 400 else "antialiased")
+    labels = [literal(names[t]) for t in ticks]
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, labels if tick_labels else [], fontsize=fontsize)
+    ax.tick_params(length=2, pad=1)
+    if name == "output":
+        detail = f"{sim.kind}, {sim.n_samples:,} samples"
+        ax.set_title(literal(f"output ({detail})\nreference for the order"), fontsize=9)
+    else:
+        symbol = _MEASURE_SYMBOL.get(structure.measure, structure.measure)
+        value = structure.agreement.get(name)
+        shown = "n/a" if value is None or not np.isfinite(value) else f"{value:.2f}"
+        ax.set_title(literal(f"{name} ({sim.n_samples} features)\n"
+                             f"{symbol} vs output = {shown}"), fontsize=9)
+    bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02,
+                       aspect=25)
+    bar.ax.tick_params(labelsize=7)
+    bar.locator = _bar_locator()
+    bar.update_ticks()
+
+
+def _default_title(structure) -> str:
+    """What the panels show and in which order."""
+    ordering = structure.ordering
+    linkage = f"{ordering.linkage} linkage on {ordering.distance}" if ordering.linkage else ""
+    centred = any(s.transform == "center-features" for s in structure.layers.values())
+    return (f"Class similarity by layer: Pearson between classes' mean activations"
+            + (", features centred" if centred else "")
+            + f" (classes by {structure.assignment}); every panel in the output's "
+            f"{ordering.method} order" + (f" ({linkage})" if linkage else ""))
 
 
 def _wrap(text, width_inches, fontsize):

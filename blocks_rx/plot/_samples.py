@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 
+from ..names import literal
 from ._common import families_for, new_axes
 
 
@@ -49,14 +50,14 @@ def class_samples(ordering, samples, *, start: int = 0, count: int = 25, columns
         if sample is None:
             ax.text(0.5, 0.5, "no sample", ha="center", va="center", color="0.5", fontsize=8)
         elif isinstance(sample, str):
-            ax.text(0.5, 0.5, textwrap.fill(sample, 22), ha="center", va="center", fontsize=7,
-                    family=families_for(sample))
+            ax.text(0.5, 0.5, literal(textwrap.fill(sample, 22)), ha="center", va="center",
+                    fontsize=7, family=families_for(sample))
         else:
             image = np.asarray(sample)
             ax.imshow(image, cmap=cmap if image.ndim == 2 else None, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{start + offset + 1}. {name}", fontsize=8)
+        ax.set_title(literal(f"{start + offset + 1}. {name}"), fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(literal(title), fontsize=11)
     return fig

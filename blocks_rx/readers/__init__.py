@@ -28,7 +28,10 @@ Side files (``--classes``, ``--labels``) are read by :func:`text.read_class_name
 from __future__ import annotations
 
 import os
+import pickle
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 from ..errors import ScoresError
@@ -45,6 +48,10 @@ def _readers():
             ".pth": binary.read_torch, ".parquet": binary.read_parquet,
             ".csv": text.read_table, ".tsv": text.read_table, ".txt": text.read_table}
 
+
+#: Errors a reader may raise for a bad file; :func:`read_source` turns them into ScoresError.
+_READ_ERRORS = (ValueError, OSError, KeyError, EOFError, OverflowError, TypeError,
+                zipfile.BadZipFile, pickle.UnpicklingError, zlib.error)
 
 #: Suffixes :func:`read_source` reads.
 READERS = (".npy", ".npz", ".csv", ".tsv", ".txt", ".parquet", ".pt", ".pth")
@@ -63,7 +70,9 @@ def read_source(source, *, key: str | None = None, mmap: bool = True) -> Raw:
         return Raw(source, None, None, "<array>")
     if not isinstance(source, (str, os.PathLike)):
         if hasattr(source, "detach") and hasattr(source, "numpy"):  # a torch tensor
-            return Raw(source.detach().cpu().numpy(), None, None, "<tensor>")
+            from .binary import tensor_to_numpy
+
+            return Raw(tensor_to_numpy(source, "<tensor>"), None, None, "<tensor>")
         raise ScoresError(f"cannot read scores from a {type(source).__name__}; "
                           "pass a file path, a numpy array or a pandas DataFrame")
     path = Path(source)
@@ -79,5 +88,5 @@ def read_source(source, *, key: str | None = None, mmap: bool = True) -> Raw:
         return reader(path, key=key, mmap=mmap)
     except ScoresError:
         raise
-    except (ValueError, OSError, KeyError, EOFError) as exc:
-        raise ScoresError(f"{path}: cannot read scores ({exc})") from exc
+    except _READ_ERRORS as exc:  # what a reader did not foresee still names the file
+        raise ScoresError(f"{path}: cannot read scores ({type(exc).__name__}: {exc})") from exc
