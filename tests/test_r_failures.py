@@ -125,3 +125,22 @@ def test_rpy2_built_for_another_r_says_which_rpy2_to_install(tmp_path):
     assert "undefined symbol: R_getVar" in done.stdout, done.stderr
     assert "needs a newer R; with Debian's R 4.2 use pip install 'rpy2>=3.5.17,<3.6'" in \
         done.stdout
+
+
+@requires_r
+def test_programs_started_after_r_inherit_the_environment_they_had_before(tmp_path):
+    """rpy2 puts R's library folders first on LD_LIBRARY_PATH while R starts; a Python
+    started afterwards with that path cannot import ssl. blocks-rx restores the path."""
+    script = textwrap.dedent("""
+        import os, subprocess, sys
+        before = os.environ.get("LD_LIBRARY_PATH")
+        from blocks_rx.r.session import session
+        session()
+        assert os.environ.get("LD_LIBRARY_PATH") == before, os.environ.get("LD_LIBRARY_PATH")
+        child = subprocess.run([sys.executable, "-c", "import ssl"], capture_output=True,
+                               text=True)
+        print("child", child.returncode, child.stderr[-200:])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert "child 0" in done.stdout, done.stdout + done.stderr

@@ -43,6 +43,7 @@ class _Session:
         problem = _r_home_problem()
         if problem:
             raise RUnavailable(f"{problem}. {INSTALL_HINT}")
+        environment = dict(os.environ)
         try:
             import rpy2.rinterface_lib.callbacks as callbacks
             import rpy2.robjects as robjects
@@ -53,6 +54,8 @@ class _Session:
                 detail += (f" — rpy2 {rpy2_version} needs a newer R; with Debian's R 4.2 use "
                            "pip install 'rpy2>=3.5.17,<3.6'")
             raise RUnavailable(f"rpy2 cannot start R: {detail.rstrip('.')}. {INSTALL_HINT}") from exc
+        finally:
+            _restore(environment)
         self.robjects = robjects
         self.converter = default_converter + numpy2ri.converter
         self._messages: list[str] = []
@@ -88,6 +91,22 @@ class _Session:
         """Run R's garbage collector: R keeps a large call's working memory (4x the distance
         vector for hclust) until it collects, which would stack under every later step."""
         self.robjects.r("invisible(gc(verbose = FALSE))")
+
+
+def _restore(environment: dict) -> None:
+    """Undo what starting R changed in this process's environment.
+
+    rpy2 puts R's library folders (``/usr/lib/x86_64-linux-gnu`` among them) first on
+    ``LD_LIBRARY_PATH`` while R starts; R has loaded its libraries by then, but every
+    program this process starts afterwards would inherit the path, and a Python started
+    that way fails to import ``ssl`` (and so pyarrow).
+    """
+    for key in set(os.environ) - set(environment):
+        if key.startswith("LD_"):
+            del os.environ[key]
+    for key, value in environment.items():
+        if key.startswith("LD_") and os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _r_home_problem() -> str | None:
