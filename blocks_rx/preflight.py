@@ -39,6 +39,10 @@ _SUMMARY_PAIR_COPIES = 4
 #: with benchmarks/preflight.py.
 _RUNTIME = 250e6
 _FIGURES = 600e6
+#: Bytes per class of the groups' leading eigenvectors: the block Krylov basis of 7 x 48
+#: float64 columns and their images under M, with the temporaries of one block (8.7 KB
+#: measured with tracemalloc at 2,622 classes, k = 32).
+_EIGENVECTOR_BYTES = 9_000
 #: Above this many classes the heatmap pools blocks of cells (see blocks_rx.plot).
 _POOL_ABOVE = 2000
 
@@ -146,9 +150,13 @@ def plan(
     savings = {}
     if groups is not None:
         group_entry = GROUP_METHODS[groups]
-        group_bytes = int(matrix + group_entry.dense_copies * 8 * cells)
-        steps.append(Step("groups", group_bytes, f"eigenvectors of the {m:,} x {m:,} matrix "
-                          f"({groups})", group_entry.cost.seconds(m)))
+        # The float32 matrix, at most one float32 m x m working copy (the registry's
+        # dense_copies, 0.5 float64 copies: the split groups read M in float32 stripes) and
+        # O(m k) for the leading k = 32 eigenvectors (their block Krylov basis; no m x m
+        # copy for them).
+        group_bytes = int(matrix + group_entry.memory_bytes(m) + _EIGENVECTOR_BYTES * m)
+        steps.append(Step("groups", group_bytes, f"leading eigenvectors of the {m:,} x {m:,} "
+                          f"matrix ({groups})", group_entry.cost.seconds(m)))
         savings["--no-groups"] = group_bytes - max(s.bytes for s in steps[:-1])
     steps.append(Step("summary", matrix + _SUMMARY_PAIR_COPIES * 8 * pairs,
                       "distribution statistics of the off-diagonal values"))

@@ -227,16 +227,21 @@ def groups_table(analysis) -> str:
                           "group": [f"G{k + 1}" for k in fuzzy.crisp]})
     for k in range(fuzzy.memberships.shape[1]):
         table[f"membership_G{k + 1}"] = np.round(fuzzy.memberships[:, k], 6)
+    # Each finding with its evidence: the z-score against its null model (report.json has
+    # the rest), ";"-separated in the same order as the findings.
     failed_in = {c: [] for c in classes}
     for placement in findings.failed:
+        z = getattr(placement.evidence, "z", float("nan"))
         for c in placement.classes:
-            failed_in[c].append(f"G{placement.group + 1}")
-    table["failed_groups"] = [";".join(failed_in[c]) for c in classes]
+            failed_in[c].append((f"G{placement.group + 1}", f"{z:.2f}"))
+    table["failed_groups"] = [";".join(g for g, _ in failed_in[c]) for c in classes]
+    table["failed_z"] = [";".join(z for _, z in failed_in[c]) for c in classes]
     split_in = {c: [] for c in classes}
     for number, pair in enumerate(findings.split, start=1):
         for c in pair.first.classes + pair.second.classes:
-            split_in[c].append(f"S{number}")
-    table["split_groups"] = [";".join(split_in[c]) for c in classes]
+            split_in[c].append((f"S{number}", f"{pair.z:.2f}"))
+    table["split_groups"] = [";".join(g for g, _ in split_in[c]) for c in classes]
+    table["split_z"] = [";".join(z for _, z in split_in[c]) for c in classes]
     return table.to_csv(index=False, lineterminator="\n")
 
 

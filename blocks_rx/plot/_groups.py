@@ -225,7 +225,8 @@ def _split_box(ax, pair, number, m):
     ax.add_patch(Rectangle((second.start - 0.5, first.start - 0.5), second.size, first.size,
                            fill=False, edgecolor=SPLIT, linewidth=2.0, gid="split"))
     # Inside the box's top-left corner: never over the title or the side columns.
-    ax.text(second.start - 0.5 + m * 0.004, first.start - 0.5 + m * 0.004, f"S{number}",
+    ax.text(second.start - 0.5 + m * 0.004, first.start - 0.5 + m * 0.004,
+            f"S{number}" + (f" z={pair.z:.1f}" if hasattr(pair, "z") else ""),
             color=SPLIT, fontsize=8, fontweight="bold", ha="left", va="top",
             bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none",
                       alpha=0.8))
@@ -239,15 +240,21 @@ def _legend(ax, groups, failed, split, coherent):
         handles.append(Line2D([], [], color=COHERENT, lw=2,
                               label=f"coherent groups ({len(coherent)})"))
     if failed:
+        shown = ", ".join(f"G{p.group + 1}" + (f" z={p.evidence.z:.1f}"
+                                                 if getattr(p, "evidence", None) else "")
+                          for p in failed)
         handles.append(Line2D([], [], color=FAILED, lw=2,
-                              label=f"failed groups: members' rows ({len(failed)})"))
+                              label=f"failed groups, members' rows: {shown}"))
     if split:
         handles.append(Line2D([], [], color=SPLIT, lw=2, label=f"split groups ({len(split)})"))
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
-                  fontsize=8, frameon=False,
-                  title=f"fuzzy c-means, {groups.n_groups} groups (G1-G{groups.n_groups})",
-                  title_fontsize=8)
+        tested = " (failed and split: z against random groups, corrected p <= 0.01)" \
+            if failed or split else ""
+        # A figure legend "outside": constrained layout keeps it clear of the tick labels.
+        ax.figure.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8,
+                         frameon=False, title_fontsize=8,
+                         title=f"fuzzy c-means, {groups.n_groups} groups "
+                               f"(G1-G{groups.n_groups}){tested}")
 
 
 def _check_classes(classes, ordering, groups):
