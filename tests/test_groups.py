@@ -19,6 +19,7 @@ import pytest
 
 import blocks_rx
 from blocks_rx import groups as bg
+from blocks_rx.groups import spectrum as bs
 
 SUBGROUP_SIZES = (10, 12, 9, 11, 10, 11, 12, 9)  # A0..A3, B0..B3
 FAILED_FROM = (0, 1, 4, 6)                      # A0, A1, B0, B2: three classes from each
@@ -498,7 +499,9 @@ def test_memberships_image_is_classes_in_order_by_groups(planted):
     assert blue == [f"G{p.group + 1}" for p in failed]
 
 
-@pytest.mark.parametrize("name", ["blocks_rx.groups", "blocks_rx.plot._groups"])
+@pytest.mark.parametrize("name", ["blocks_rx.groups.fuzzy", "blocks_rx.groups.failed",
+                                  "blocks_rx.groups.split", "blocks_rx.groups.findings",
+                                  "blocks_rx.plot._groups"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name),
                              optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -558,10 +561,10 @@ def test_truncated_spectrum_equals_dense_eigh(spectrum_cases, case):
     matrix = spectrum_cases[case]
     before = matrix.copy()
     m, k = matrix.shape[0], 32
-    assert not bg._use_dense(m, k)  # the block Krylov path
+    assert not bs._use_dense(m, k)  # the block Krylov path
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # converged: no RuntimeWarning
-        values, vectors, _ = bg._spectrum(matrix, 0, k)
+        values, vectors, _ = bs._spectrum(matrix, 0, k)
     assert np.array_equal(matrix, before)
     expected, dense = _dense_leading(matrix, k + 1)
     # Eigenvalues to 1e-4 relative (the exact zeros of a rank-deficient M: to 1e-6 of the top).
@@ -583,7 +586,7 @@ def test_truncated_spectrum_equals_dense_eigh(spectrum_cases, case):
 def test_truncated_spectrum_vectors_on_a_spread_spectrum(spectrum_cases):
     # Blocks of 20 to 58 classes: distinct eigenvalues, every vector is pinned down.
     matrix = spectrum_cases["planted blocks"]
-    values, vectors, _ = bg._spectrum(matrix, 1000, 32)
+    values, vectors, _ = bs._spectrum(matrix, 1000, 32)
     expected, dense = _dense_leading(matrix, 32)
     assert np.abs(values[:20] - expected[:20]).max() < 1e-5 * expected[0]
     assert np.abs(vectors[:, :20] - dense[:, :20]).max() < 1e-5
@@ -593,7 +596,7 @@ def test_truncated_spectrum_vectors_on_a_spread_spectrum(spectrum_cases):
 def test_block_krylov_where_its_basis_fills_the_space(m):
     # At m <= 7 (k + 16) the basis spans everything: Rayleigh-Ritz is then exact.
     matrix = _correlation(np.random.default_rng(m).normal(size=(200, m))).astype(np.float32)
-    values, vectors = bg._leading_eigh(matrix, 32)
+    values, vectors = bs._leading_eigh(matrix, 32)
     expected, _ = _dense_leading(matrix, 32)
     np.testing.assert_allclose(values, expected, rtol=1e-5)
     np.testing.assert_allclose(vectors.T @ vectors, np.eye(32), atol=1e-10)
@@ -602,11 +605,11 @@ def test_block_krylov_where_its_basis_fills_the_space(m):
 
 def test_truncated_spectrum_is_reproducible_and_warns_when_capped(spectrum_cases):
     matrix = spectrum_cases["100 samples < 900 classes"]
-    first, second = bg._spectrum(matrix, 100, 32), bg._spectrum(matrix, 100, 32)
+    first, second = bs._spectrum(matrix, 100, 32), bs._spectrum(matrix, 100, 32)
     assert first[0].tobytes() == second[0].tobytes()
     assert first[1].tobytes() == second[1].tobytes()
     with pytest.warns(RuntimeWarning, match="did not converge"):  # it takes 3 restarts
-        bg._leading_eigh(spectrum_cases["planted blocks"], 32, max_restarts=1)
+        bs._leading_eigh(spectrum_cases["planted blocks"], 32, max_restarts=1)
 
 
 def test_spectrum_and_embedding_make_no_m_by_m_copy():
@@ -631,7 +634,7 @@ def test_planted_groups_unchanged_with_the_truncated_spectrum(planted, small, mo
     dense = {"planted": planted["groups"], "small": bg.fuzzy_groups(small["sim"])}
     dense_points = {name: bg.embed_rows(fix["sim"].matrix, n_samples=fix["sim"].n_samples)[0]
                     for name, fix in (("planted", planted), ("small", small))}
-    monkeypatch.setattr(bg, "_use_dense", lambda n, k: False)
+    monkeypatch.setattr(bs, "_use_dense", lambda n, k: False)
     for name, fix in (("planted", planted), ("small", small)):
         sim = fix["sim"]
         points = bg.embed_rows(sim.matrix, n_samples=sim.n_samples)[0]
@@ -648,9 +651,9 @@ def test_groups_on_a_thousand_classes_match_the_dense_spectrum(monkeypatch):
     scores, labels = planted_blocks(sizes=tuple(range(30, 70, 4)) * 2, n_samples=1500,
                                     strength=1.0)
     sim = blocks_rx.compute_similarity(scores, warn=False)
-    assert not bg._use_dense(sim.n_classes, 32)
+    assert not bs._use_dense(sim.n_classes, 32)
     truncated = bg.fuzzy_groups(sim)
-    monkeypatch.setattr(bg, "_use_dense", lambda n, k: True)
+    monkeypatch.setattr(bs, "_use_dense", lambda n, k: True)
     dense = bg.fuzzy_groups(sim)
     assert truncated.n_groups == dense.n_groups == 20
     np.testing.assert_array_equal(truncated.crisp, dense.crisp)
