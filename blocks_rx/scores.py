@@ -9,7 +9,6 @@ may wrap a memory-mapped ``.npy`` so that large inputs are streamed, never loade
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,8 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from .errors import ScoresError, SideFileError
-from .readers import READERS, read_class_names, read_label_file, read_source
-from .readers.binary import SCORE_KEYS
+from .readers import read_class_names, read_label_file, read_source
 from .registry import Entry, Registry
 
 SCORE_KINDS = ("logits", "probabilities", "multilabel")

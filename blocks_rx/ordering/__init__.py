@@ -34,6 +34,7 @@ METHODS = {name: ORDERINGS[name].description for name in ("hclust", "taxonomy", 
 __all__ = [
     "DISTANCES", "HCLUST_BACKENDS", "LINKAGES", "ORDERINGS", "Ordering", "OrderingMethod",
     "R_MAX_OBJECTS", "SlowMethodWarning", "condensed_distance", "confusion_ordering",
-    "criteria", "estimated_seconds", "hclust", "identity", "order_classes", "read_taxonomy",
+    "criteria", "estimated_seconds", "hclust", "identity", "matrix_and_names", "order_classes",
+    "read_taxonomy",
     "resolve_backend", "seriate", "spans", "taxonomy_levels", "taxonomy_order",
 ]

@@ -121,7 +121,7 @@ def _default_title(structure) -> str:
     ordering = structure.ordering
     linkage = f"{ordering.linkage} linkage on {ordering.distance}" if ordering.linkage else ""
     centred = any(s.transform == "center-features" for s in structure.layers.values())
-    return (f"Class similarity by layer: Pearson between classes' mean activations"
+    return ("Class similarity by layer: Pearson between classes' mean activations"
             + (", features centred" if centred else "")
             + f" (classes by {structure.assignment}); every panel in the output's "
             f"{ordering.method} order" + (f" ({linkage})" if linkage else ""))
