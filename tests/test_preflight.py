@@ -49,11 +49,19 @@ def test_ten_samples_of_seventy_thousand_classes_are_refused_at_once(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["wide.npy"]
 
 
-def test_a_limit_below_the_estimate_refuses_and_names_no_groups(tmp_path):
+@pytest.mark.parametrize("limit", ["6G", "8G"])
+def test_fifty_by_twenty_thousand_is_refused_where_it_cannot_fit(tmp_path, limit):
+    """The issue saw 50 x 20,000 fail at 8 GB; with that much memory it is refused at once.
+    (On this 24 GB machine it fits, 9.7 GB measured, and is let through.)"""
     scores = sparse_npy(tmp_path / "s.npy", 50, 20_000)
-    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", "6G")
+    started = time.perf_counter()
+    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", limit)
+    assert time.perf_counter() - started < 5
     assert done.returncode == 1
-    assert "but 6.0 GB is allowed" in done.stderr and "raise --max-memory" in done.stderr
+    needs = re.search(r"this job needs about ([0-9.]+) GB of memory at its peak", done.stderr)
+    assert needs and float(needs.group(1)) > 9, done.stderr
+    assert f"but {limit[0]}.0 GB is allowed" in done.stderr
+    assert "raise --max-memory" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
