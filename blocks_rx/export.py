@@ -21,6 +21,7 @@ come from ``blocks.json``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +47,25 @@ def export_content(similarity, ordering, *, groups=None, memberships=None, prove
         "height": np.asarray(ordering.height, dtype=np.float64) if tree else None,
         "linkage": ordering.linkage or ordering.method,
         "distance": ordering.distance or "",
+        "hclust_call": hclust_call(ordering) if tree else "",
         "groups": None if groups is None else np.asarray(groups, dtype=np.int64),
         "memberships": None if memberships is None else np.asarray(memberships, dtype=np.float64),
         "provenance_json": json.dumps(provenance),
     }
+
+
+def hclust_call(ordering) -> str:
+    """The R call that builds this tree from the exported ``similarity``: R's ``print`` and
+    ``plot`` of an ``hclust`` read it (``plot`` labels the axis with its first argument).
+
+    >>> from blocks_rx import hclust
+    >>> hclust(np.eye(3)).linkage, hclust_call(hclust(np.eye(3)))
+    ('complete', 'hclust(d = as.dist(1 - similarity), method = "complete")')
+    """
+    from .ordering import DISTANCES
+
+    expression = re.sub(r"\bM\b", "similarity", DISTANCES[ordering.distance].r_expression)
+    return f'hclust(d = {expression}, method = "{ordering.linkage}")'
 
 
 def export_rds(result, path, **kwargs) -> Path:
@@ -115,6 +131,7 @@ def _write_csv_files(content: dict, folder: Path) -> None:
         "linkage": content["linkage"],
         "distance": content["distance"],
         "hclust": content["merge"] is not None,
+        "hclust_call": content["hclust_call"],
         "groups": None if content["groups"] is None else content["groups"].tolist(),
         "memberships": None if content["memberships"] is None else content["memberships"].tolist(),
         "provenance": json.loads(content["provenance_json"]),

@@ -39,7 +39,7 @@ read_blocks <- function(path) {
     merge <- cbind(as.integer(tree$merge1), as.integer(tree$merge2))
     out$hclust <- structure(list(merge = merge, height = as.double(tree$height),
                                  order = as.integer(meta$order), labels = meta$classes,
-                                 method = meta$linkage, call = quote(blocks_rx()),
+                                 method = meta$linkage, call = hclust_call(meta),
                                  dist.method = meta$distance), class = "hclust")
   }
   if (!is.null(meta$groups)) out$groups <- stats::setNames(as.integer(meta$groups), meta$classes)
@@ -58,4 +58,11 @@ if (sys.nframe() == 0L) {
   cat(length(x$classes), "classes; first in order:",
       paste(head(x$classes[x$order], 5), collapse = ", "), "\n")
   if (!is.null(x$hclust)) print(x$hclust)
+}
+
+# The call that builds the tree from x$similarity (R's print and plot of an hclust read it);
+# exports written before blocks.json held it get one naming the linkage.
+hclust_call <- function(meta) {
+  if (!is.null(meta$hclust_call) && nzchar(meta$hclust_call)) return(str2lang(meta$hclust_call))
+  call("hclust", d = quote(d), method = meta$linkage)
 }

@@ -22,6 +22,10 @@ CHECK_IN_R = r"""
 source(file.path("{scripts}", "read_blocks.R"))
 x <- read_blocks("{path}")
 stopifnot(inherits(x$hclust, "hclust"))
+pdf(NULL)  # base R's plot and print of the tree read its call
+plot(x$hclust)
+rect.hclust(x$hclust, k = 3)
+invisible(capture.output(print(x$hclust)))
 dend <- as.dendrogram(x$hclust)
 groups <- cutree(x$hclust, k = 5)
 write.csv(data.frame(class = names(groups), group = as.integer(groups),
@@ -29,7 +33,8 @@ write.csv(data.frame(class = names(groups), group = as.integer(groups),
                      nleaves = attr(dend, "members"), top = attr(dend, "height"),
                      diag = diag(x$similarity), s12 = x$similarity[1, 2],
                      fuzzy = if (is.null(x$groups)) NA else as.integer(x$groups),
-                     m1 = if (is.null(x$memberships)) NA else x$memberships[, 1]),
+                     m1 = if (is.null(x$memberships)) NA else x$memberships[, 1],
+                     call = paste(deparse(x$hclust$call), collapse = "")),
           "{out}", row.names = FALSE)
 """
 
@@ -64,6 +69,8 @@ def assert_matches_python(view, result_dir):
     assert view["nleaves"][0] == similarity.n_classes
     assert view["top"][0] == pytest.approx(ordering.height[-1], abs=1e-12)
     assert (view["diag"] == 1).all()
+    assert view["call"][0] == 'hclust(d = as.dist(1 - similarity), method = "complete")'
+
     assert view["s12"][0] == pytest.approx(float(similarity.matrix[0, 1]), abs=1e-15)
     groups = pd.read_csv(result_dir / "groups.csv")  # fuzzy groups travel with the export
     assert view["fuzzy"].tolist() == groups["group"].str[1:].astype(int).tolist()

@@ -31,5 +31,5 @@ def assign(content: dict, name: str) -> None:
 
 def _arguments(content: dict) -> list:
     return [content["matrix"], content["classes"], content["merge"], content["height"],
-            content["order"], content["linkage"], content["distance"], content["groups"],
-            content["memberships"], content["provenance_json"]]
+            content["order"], content["linkage"], content["distance"], content["hclust_call"],
+            content["groups"], content["memberships"], content["provenance_json"]]

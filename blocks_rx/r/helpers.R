@@ -49,7 +49,7 @@ blocks_versions <- function() {
 
 # The export list (see r_scripts/read_blocks.R, which builds the same list from CSV + JSON).
 blocks_export_list <- function(matrix, classes, merge, height, order, linkage, distance,
-                               groups, memberships, provenance_json) {
+                               hclust_call, groups, memberships, provenance_json) {
   # numpy2ri gives 1-d arrays a dim attribute; plain vectors are what R users expect.
   classes <- as.character(classes)
   dimnames(matrix) <- list(classes, classes)
@@ -58,7 +58,7 @@ blocks_export_list <- function(matrix, classes, merge, height, order, linkage, d
     storage.mode(merge) <- "integer"
     out$hclust <- structure(list(merge = merge, height = as.double(height),
                                  order = as.integer(order), labels = classes,
-                                 method = linkage, call = quote(blocks_rx()),
+                                 method = linkage, call = str2lang(hclust_call),
                                  dist.method = distance), class = "hclust")
   }
   if (!is.null(groups)) {
@@ -75,15 +75,16 @@ blocks_export_list <- function(matrix, classes, merge, height, order, linkage, d
 }
 
 blocks_save_rds <- function(matrix, classes, merge, height, order, linkage, distance,
-                            groups, memberships, provenance_json, path) {
+                            hclust_call, groups, memberships, provenance_json, path) {
   saveRDS(blocks_export_list(matrix, classes, merge, height, order, linkage, distance,
-                             groups, memberships, provenance_json), path)
+                             hclust_call, groups, memberships, provenance_json), path)
   invisible(TRUE)
 }
 
 blocks_assign <- function(name, matrix, classes, merge, height, order, linkage, distance,
-                          groups, memberships, provenance_json) {
+                          hclust_call, groups, memberships, provenance_json) {
   assign(name, blocks_export_list(matrix, classes, merge, height, order, linkage, distance,
-                                  groups, memberships, provenance_json), envir = globalenv())
+                                  hclust_call, groups, memberships, provenance_json),
+         envir = globalenv())
   invisible(TRUE)
 }
