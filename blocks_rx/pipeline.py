@@ -158,9 +158,7 @@ def analyze(
     ordering_options, group_options = route_options(ordering, groups, options, seed)
     timings: dict[str, float] = {}
     with _recorded_warnings() as caught:
-        with _timed(timings, "load"):
-            scores = scores if isinstance(scores, Scores) else load_scores(scores)
-        _check_cuts(cuts, scores.n_classes)
+        scores = _load(scores, cuts, timings)
         plan = _preflight(scores, measure, ordering, ordering_options, groups, criteria,
                           block_size, max_memory)
         similarity = compute(scores, measure=measure, transform=transform,
@@ -298,6 +296,14 @@ def _cuts(arranged: Ordering, cuts) -> dict:
         warnings.warn(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
                       f"{m} classes are left after dropping the constant ones", stacklevel=4)
     return {k: arranged.cut(k) for k in cuts if k <= m}
+
+
+def _load(scores, cuts, timings: dict) -> Scores:
+    """The scores, loaded (and timed) unless they are Scores already; cuts checked on them."""
+    with _timed(timings, "load"):
+        scores = scores if isinstance(scores, Scores) else load_scores(scores)
+    _check_cuts(cuts, scores.n_classes)
+    return scores
 
 
 def _check_cuts(cuts, m: int) -> None:

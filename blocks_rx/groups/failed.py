@@ -231,17 +231,11 @@ class TreeBaseline:
 
     def __init__(self, matrix, ordering: Ordering, rows_per_block: int = 1024):
         order = np.asarray(ordering.order)
-        position = ordering.positions
         m = order.size
         self.matrix, self.order = matrix, order
-        low, high = {}, {}
         self.gap_step = np.zeros(max(m - 1, 1), dtype=np.int64)
         self.node_mean = np.zeros(m, dtype=np.float64)  # by merge step, 1-based
-        for step, pair in enumerate(np.asarray(ordering.merge), start=1):
-            spans = [(int(position[-r - 1]), int(position[-r - 1]) + 1) if r < 0
-                     else (low[r], high[r]) for r in map(int, pair)]
-            (la, ha), (lb, hb) = sorted(spans)
-            low[step], high[step] = la, hb
+        for step, ((la, ha), (lb, hb)) in enumerate(ordering.merge_spans(), start=1):
             self.gap_step[ha - 1] = step
             self.node_mean[step] = _block_mean(matrix, order[la:ha], order[lb:hb],
                                                rows_per_block)

@@ -138,15 +138,7 @@ def split_groups(
     if ordering.merge is None:
         raise ValueError(f"split groups need a tree to cut; a {ordering.method!r} ordering has "
                          "none (use hclust)")
-    m = len(names)
-    if not 2 <= n_top <= m:
-        raise OptionError(f"n_top must be between 2 and {m} classes, got {n_top}")
-    n_blocks = min(m, max(2 * n_top, int(round(4 * math.sqrt(m))))) if n_blocks is None \
-        else int(n_blocks)
-    if not n_top <= n_blocks <= m:
-        raise OptionError(f"n_blocks must be between n_top ({n_top}) and the {m} classes, "
-                          f"got {n_blocks}")
-    grid = _BlockGrid(matrix, ordering, n_blocks)
+    grid = _BlockGrid(matrix, ordering, _fine_cut_size(len(names), n_top, n_blocks))
     top = ordering.cut(n_top)[np.asarray(ordering.order)]
     tops = [(int(s), int(e)) for s, e in _stretches(top)]
     rng = np.random.default_rng(seed)
@@ -155,10 +147,21 @@ def split_groups(
         for second_top in tops[i + 1:]:
             labels = (top[first_top[0]], top[second_top[0]])
             found += _splits_between(grid, first_top, second_top, names, top_labels=labels,
-                                     min_block=min_block,
-                                     alpha=alpha, min_excess=min_excess, n_draws=n_draws,
-                                     max_splits=max_splits, rng=rng)
+                                     min_block=min_block, alpha=alpha, min_excess=min_excess,
+                                     n_draws=n_draws, max_splits=max_splits, rng=rng)
     return sorted(found, key=lambda s: (s.p, -s.z, s.first.start, s.second.start))
+
+
+def _fine_cut_size(m: int, n_top: int, n_blocks: int | None) -> int:
+    """The finest cut whose clusters are candidates (default ``4 sqrt(m)``), checked."""
+    if not 2 <= n_top <= m:
+        raise OptionError(f"n_top must be between 2 and {m} classes, got {n_top}")
+    if n_blocks is None:
+        return min(m, max(2 * n_top, int(round(4 * math.sqrt(m)))))
+    if not n_top <= n_blocks <= m:
+        raise OptionError(f"n_blocks must be between n_top ({n_top}) and the {m} classes, "
+                          f"got {n_blocks}")
+    return int(n_blocks)
 
 
 def _stretches(labels: np.ndarray):
@@ -195,16 +198,11 @@ class _BlockGrid:
         blocks, and the clusters the last ``n_blocks - 1`` merges make (every cluster of a
         cut into fewer groups is one of the two), found in one pass over the merges."""
         m = self.order.size
-        position = ordering.positions
-        low, high = {}, {}
         spans = {(b, b + 1) for b in range(self.starts.size)}
-        for step, pair in enumerate(np.asarray(ordering.merge), start=1):
-            ends = [(int(position[-r - 1]), int(position[-r - 1]) + 1) if r < 0
-                    else (low[r], high[r]) for r in map(int, pair)]
-            low[step], high[step] = min(e[0] for e in ends), max(e[1] for e in ends)
+        for step, ((start, _), (_, end)) in enumerate(ordering.merge_spans(), start=1):
             if step > m - n_blocks:
-                spans.add((int(np.searchsorted(self.starts, low[step])),
-                           int(np.searchsorted(self.starts, high[step]))))
+                spans.add((int(np.searchsorted(self.starts, start)),
+                           int(np.searchsorted(self.starts, end))))
         return np.array(sorted(spans))
 
     def mean(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -67,6 +67,28 @@ class Ordering:
         positions[np.asarray(self.order)] = np.arange(len(self.order))
         return positions
 
+    def merge_spans(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """For each merge of the tree, in merge order, the two clusters it joins as half-open
+        spans of positions in the order, the earlier one first (they are adjacent: clusters
+        of the tree are contiguous in its order).
+
+        >>> import numpy as np
+        >>> M = np.array([[1, .9, 0, 0], [.9, 1, 0, 0], [0, 0, 1, .8], [0, 0, .8, 1]])
+        >>> from blocks_rx.ordering import hclust
+        >>> hclust(M, classes=list("abcd")).merge_spans()
+        [((0, 1), (1, 2)), ((2, 3), (3, 4)), ((0, 2), (2, 4))]
+        """
+        if self.merge is None:
+            raise ValueError(f"a {self.method!r} ordering has no tree")
+        position = self.positions
+        spans, joined = {}, []
+        for step, pair in enumerate(np.asarray(self.merge), start=1):
+            children = sorted((int(position[-r - 1]), int(position[-r - 1]) + 1) if r < 0
+                              else spans[r] for r in map(int, pair))
+            spans[step] = (children[0][0], children[1][1])
+            joined.append(tuple(children))
+        return joined
+
     def cut(self, k: int) -> np.ndarray:
         """Flat clustering into ``k`` groups, numbered as R's ``cutree(tree, k)``.
 

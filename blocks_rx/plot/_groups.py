@@ -89,8 +89,18 @@ def groups_heatmap(
     fig, ax = new_axes(None, figsize=(side + 2.2 + 0.32 * len(failed), side + 0.6))
     heatmap(similarity, ordering, ax=ax, cmap=cmap, max_labels=max_labels, title=title,
             colorbar=False)
-    image = ax.images[0]
+    offset = _side_columns(ax, coherent, failed, m)
+    for number, pair in enumerate(split, start=1):
+        _split_box(ax, pair, number, m)
+    bar = fig.colorbar(ax.images[0], cax=ax.inset_axes([1.0 + offset + 0.03, 0.2, 0.025, 0.6]))
+    bar.set_label("similarity (correlation)")
+    _legend(ax, groups, failed, split, coherent)
+    return fig
 
+
+def _side_columns(ax, coherent, failed, m) -> float:
+    """The coherent spans and failed columns right of the matrix; returns the width used
+    (in axes units) so the colour bar goes beyond them."""
     offset = 0.01
     if coherent:
         _coherent_spans(ax, coherent, m, offset)
@@ -99,13 +109,7 @@ def groups_heatmap(
         _failed_column(ax, placement, rank, offset + rank * 0.03, m)
     if failed:
         offset += len(failed) * 0.03 + 0.01
-    for number, pair in enumerate(split, start=1):
-        _split_box(ax, pair, number, m)
-    bar_ax = ax.inset_axes([1.0 + offset + 0.03, 0.2, 0.025, 0.6])
-    bar = fig.colorbar(image, cax=bar_ax)
-    bar.set_label("similarity (correlation)")
-    _legend(ax, groups, failed, split, coherent)
-    return fig
+    return offset
 
 
 def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100,
