@@ -13,7 +13,8 @@ setup: $(STAMP) system
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING' || true
-	$(PY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING' || true
+	$(PY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING' \
+	  | sed '/BuildBackendWarning: Editable installation/,/wheel_obj:/d' || true
 	$(PY) -c 'import blocks_rx, langid, babel, pytest'
 	touch $@
 

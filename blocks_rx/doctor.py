@@ -49,6 +49,13 @@ def checks() -> list[tuple[str, bool, str, str]]:
         rows.append((f"R package {package}", version is not None, version or "not installed",
                      f"{APT} {apt_name}"))
 
+    version = _rscript('cat(as.character(packageVersion("blocksrx")))') if r_version else None
+    rows.append(("R package blocksrx", version is not None,
+                 f"{version} (read_blocks, print/summary/plot in R)" if version else
+                 "not installed (R users: read_blocks(), plot(x))",
+                 "make setup  (R CMD INSTALL r_scripts/blocksrx)"))
+    rows += _font_rows()
+
     rpy2 = _version("rpy2")
     detail, works = "not installed", False
     if rpy2:
@@ -73,6 +80,27 @@ def checks() -> list[tuple[str, bool, str, str]]:
         except Exception as exc:  # a broken CUDA install should not break the report
             cuda, detail = False, f"torch failed: {exc}"
         rows.append(("CUDA", cuda, detail, "a CUDA build of torch and an NVIDIA GPU"))
+    return rows
+
+
+#: One word per script that class names often use, to check that figures can draw them.
+SCRIPT_SAMPLES = {"Latin, Greek, Cyrillic": "Ωmega Язык", "Arabic, Hebrew": "عربي עברית",
+                  "Indic": "हिन्दी বাংলা தமிழ்", "Chinese, Japanese": "中文 日本語",
+                  "Korean": "한국어"}
+
+
+def _font_rows() -> list[tuple[str, bool, str, str]]:
+    """Whether the installed fonts draw class names in each script (figures, tick labels)."""
+    try:
+        from .plot import drawable
+    except ImportError:  # matplotlib missing: reported above
+        return []
+    fixes = {"Chinese, Japanese": "fonts-wqy-microhei", "Korean": "fonts-wqy-microhei"}
+    rows = []
+    for script, sample in SCRIPT_SAMPLES.items():
+        works = drawable(sample)
+        rows.append((f"fonts: {script}", works, "drawn" if works else "drawn as empty boxes",
+                     f"{APT} {fixes.get(script, 'fonts-noto-core')}"))
     return rows
 
 

@@ -1,6 +1,7 @@
 """Export results to R: ``.rds`` through rpy2, or CSV + JSON that plain R reads.
 
-Both carry the same named list, which ``r_scripts/read_blocks.R`` rebuilds from either:
+Both carry the same ``blocks_rx`` object, which ``read_blocks()`` of the ``blocksrx`` R package
+(``r_scripts/blocksrx``) reads from either:
 
 ``similarity``  the m x m matrix with class names as dimnames
 ``classes``     class names, in input order
@@ -72,7 +73,7 @@ def export_rds(result, path, **kwargs) -> Path:
     """Write ``result`` (an Analysis, a StoredResult, or a (Similarity, Ordering) pair) as one
     ``.rds``.
 
-    In R: ``x <- readRDS(path); plot(x$hclust); cutree(x$hclust, k = 5)``.
+    In R: ``library(blocksrx); x <- read_blocks(path); plot(x); cutree(x, k = 5)``.
     Needs R and rpy2 (:class:`blocks_rx.r.RUnavailable` says what to install);
     :func:`export_csv` writes the same content without them.
     """
@@ -94,7 +95,7 @@ def to_r(result, name: str = "blocks", **kwargs) -> None:
 def export_csv(result, folder, **kwargs) -> Path:
     """Write the export as CSV + JSON into ``folder`` (replaced whole), for plain R.
 
-    In R: ``source("r_scripts/read_blocks.R"); x <- read_blocks(folder)``.
+    In R: ``library(blocksrx); x <- read_blocks(folder)``.
     """
     from ._folders import StagedFolder
 

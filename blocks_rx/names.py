@@ -16,7 +16,7 @@ its files takes a name for an instruction:
    CSV file starting with one of those gets a leading single quote (:func:`protect_cell`).
    A name that itself starts with a single quote gets one too, so that the rule can be
    undone: readers strip one leading quote from every name cell (:func:`unprotect_cell`,
-   and ``unprotect_cells`` in ``r_scripts/read_blocks.R``). Only name cells are protected;
+   and ``unprotect_cells`` in ``r_scripts/blocksrx/R/read.R``). Only name cells are protected;
    numbers are written as they are.
 
 >>> name = '=HYPERLINK("x")'

@@ -2,32 +2,35 @@
 #
 #   Rscript r_scripts/plot_blocks.R EXPORT OUT.png [TITLE]
 #
-# EXPORT is an .rds file or a CSV + JSON export folder (see read_blocks.R). The picture uses
-# base graphics' image(), so it needs no package beyond jsonlite for the CSV form.
+# EXPORT is an .rds file or a CSV + JSON export folder (see read_blocks.R). The picture is
+# plot(x) of the blocksrx package (base graphics, no other package): every cell drawn, a
+# palette centred on 0 with symmetric limits, a colour bar, the tree above the matrix and
+# every class name up to 150 classes. 150 dpi; the image grows with the number of classes.
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 2) stop("usage: Rscript plot_blocks.R EXPORT OUT.png [TITLE]")
-source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))),
-                 "read_blocks.R"))  # read_blocks()
+script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))[1]
+source(file.path(dirname(script), "read_blocks.R"))  # read_blocks() and plot(x)
 
 x <- read_blocks(args[1])
-m <- x$similarity[x$order, x$order]
-n <- nrow(m)
-off <- m[upper.tri(m)]
-limits <- stats::quantile(off, c(0.01, 0.99), names = FALSE)
-palette <- grDevices::hcl.colors(101, "RdYlBu", rev = TRUE)
+n <- length(x$classes)
+# About 16 pixels a class while the names are drawn (n <= 150), then about one pixel a
+# class; text grows with the bigger pictures so that the title and the legend stay legible.
+side <- if (n <= 150) max(900, 16 * n) else min(4000, max(1800, n))
+tree <- !is.null(x$hclust)
 
-grDevices::png(args[2], width = 1400, height = 1400, res = 150)
-par(mar = c(if (n <= 100) 8 else 2, if (n <= 100) 8 else 2, 3, 1))
-# image() draws columns bottom-up; flip rows so the first class sits at the top left.
-image(seq_len(n), seq_len(n), t(m[n:1, ]), col = palette, zlim = limits,
-      axes = FALSE, xlab = "", ylab = "", useRaster = TRUE)
-if (n <= 100) {
-  labels <- rownames(m)
-  axis(1, at = seq_len(n), labels = labels, las = 2, cex.axis = 0.5, tick = FALSE)
-  axis(2, at = seq_len(n), labels = rev(labels), las = 1, cex.axis = 0.5, tick = FALSE)
-}
-title(if (length(args) >= 3) args[3] else sprintf("%d classes in the stored order", n))
-box()
-invisible(grDevices::dev.off())
-cat("wrote", args[2], "\n")
+# Written under a temporary name and renamed, so that a failure leaves no half picture.
+out <- args[2]
+partial <- file.path(dirname(out), paste0(".", basename(out), ".partial"))
+grDevices::png(partial, width = side + 500, height = round(side * if (tree) 1.2 else 1) + 450,
+               res = 150, pointsize = round(12 * max(1, side / 1800)))
+drawn <- FALSE
+tryCatch({
+  plot(x, main = if (length(args) >= 3) args[3] else NULL)
+  drawn <- TRUE
+}, finally = {
+  invisible(grDevices::dev.off())
+  if (!drawn) unlink(partial)
+})
+if (!file.rename(partial, out)) stop("could not write ", out)
+cat("wrote", out, "\n")

@@ -1,68 +1,71 @@
-# Read a blocks-rx export into R: the same named list from an .rds file or a CSV + JSON folder.
+# Read a blocks-rx export into R, without installing anything.
 #
-#   source("r_scripts/read_blocks.R")
-#   x <- read_blocks("result/blocks.rds")     # written by: blocks-rx export result --format rds
-#   x <- read_blocks("result/r-export")       # written by: blocks-rx export result --format csv
-#   plot(x$hclust); cutree(x$hclust, k = 5); x$similarity[x$order, x$order]
+#   source("/path/to/r_scripts/read_blocks.R")   # from any working directory
+#   x <- read_blocks("result/blocks.rds")        # written by: blocks-rx export result --format rds
+#   x <- read_blocks("result/r-export")          # written by: blocks-rx export result --format csv
+#   x; summary(x); plot(x); cutree(x, k = 5); ordered_similarity(x)
 #
-# Or from a shell, to print a summary:  Rscript r_scripts/read_blocks.R PATH
+# Or from a shell, to print what an export holds:  Rscript r_scripts/read_blocks.R PATH
 #
-# The list: similarity (matrix with dimnames), classes, order (1-based), hclust (an R hclust
-# object, when the ordering has a tree), groups / memberships (when present), provenance.
-# The CSV + JSON form needs the jsonlite package (Debian: r-cran-jsonlite).
-#
-# Class names are kept exactly. In similarity.csv a name cell that starts with = + - @, tab,
-# CR or a single quote carries one more single quote in front, so that no spreadsheet runs it
-# as a formula (blocks_rx/names.py); unprotect_cells() removes it again.
+# This script loads the code of the blocksrx R package that lies next to it
+# (r_scripts/blocksrx; `make setup` also installs it, and then library(blocksrx) gives the
+# same functions), or the installed package when that code is not there. The object is a
+# list of class "blocks_rx": similarity (matrix with dimnames), classes, order (1-based),
+# hclust (an R hclust object, when the ordering has a tree), groups / memberships (when
+# present), provenance. The CSV + JSON form needs the jsonlite package (Debian:
+# r-cran-jsonlite).
 
-# The names that CSV cells written by blocks-rx hold: one leading single quote removed.
-unprotect_cells <- function(cells) sub("^'", "", cells)
+local({
+  # This file's folder: source() keeps the file's name in its frame (the innermost such
+  # frame is the source() of this file); under `Rscript read_blocks.R` it is --file=.
+  script <- NULL
+  for (frame in rev(sys.frames())) {
+    if (is.character(frame$ofile)) {
+      script <- frame$ofile
+      break
+    }
+  }
+  if (is.null(script)) {
+    script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))[1]
+  }
+  # source(chdir = TRUE) has already moved into the script's folder.
+  folders <- c(if (!is.na(script)) dirname(script), getwd())
+  pkg <- file.path(folders, "blocksrx")
+  pkg <- pkg[file.exists(file.path(pkg, "NAMESPACE"))][1]
 
-read_blocks <- function(path) {
-  if (grepl("\\.rds$", path, ignore.case = TRUE)) return(readRDS(path))
-  if (!dir.exists(path)) stop(path, ": neither an .rds file nor an export folder")
-  meta <- jsonlite::fromJSON(file.path(path, "blocks.json"), simplifyVector = TRUE)
-  # Names as text, exactly: no "NA" read as missing, UTF-8 whatever the locale.
-  sim <- utils::read.csv(file.path(path, "similarity.csv"), row.names = 1, check.names = FALSE,
-                         colClasses = c("character", rep("numeric", length(meta$classes))),
-                         na.strings = character(0), encoding = "UTF-8")
-  sim <- as.matrix(sim)
-  # Row names only: read.csv strips white space from header fields, so the column names
-  # come from blocks.json like every other name.
-  if (!identical(unprotect_cells(rownames(sim)), meta$classes)) {
-    stop(path, ": similarity.csv and blocks.json name different classes")
+  if (!is.na(pkg)) {
+    pkg <- normalizePath(pkg)
+    # The package's functions in an environment of their own; the exported ones copied to
+    # the global environment and the S3 methods registered, as library() would do.
+    env <- new.env(parent = globalenv())
+    for (file in sort(list.files(file.path(pkg, "R"), pattern = "\\.R$", full.names = TRUE))) {
+      sys.source(file, envir = env, keep.source = FALSE)
+    }
+    namespace <- parseNamespaceFile(basename(pkg), dirname(pkg))
+    for (name in namespace$exports) assign(name, get(name, envir = env), envir = globalenv())
+    methods <- namespace$S3methods
+    for (i in seq_len(nrow(methods))) {
+      generic <- methods[i, 1]
+      name <- paste(generic, methods[i, 2], sep = ".")
+      if (exists(generic, envir = env, inherits = FALSE)) {
+        # A generic of the package's own (cutree): R looks for its methods where it is
+        # called, which ends in the global environment.
+        assign(name, get(name, envir = env), envir = globalenv())
+      } else {
+        registerS3method(generic, methods[i, 2], get(name, envir = env), envir = env)
+      }
+    }
+  } else if (requireNamespace("blocksrx", quietly = TRUE)) {
+    library("blocksrx", character.only = TRUE)
+  } else {
+    stop("read_blocks.R: the blocksrx R code is neither next to this script (blocksrx/ in ",
+         paste(unique(folders), collapse = " or "), ") nor installed ",
+         "(R CMD INSTALL r_scripts/blocksrx)", call. = FALSE)
   }
-  dimnames(sim) <- list(meta$classes, meta$classes)
-  out <- list(similarity = sim, classes = meta$classes, order = as.integer(meta$order))
-  if (isTRUE(meta$hclust)) {
-    tree <- utils::read.csv(file.path(path, "hclust.csv"))
-    merge <- cbind(as.integer(tree$merge1), as.integer(tree$merge2))
-    out$hclust <- structure(list(merge = merge, height = as.double(tree$height),
-                                 order = as.integer(meta$order), labels = meta$classes,
-                                 method = meta$linkage, call = hclust_call(meta),
-                                 dist.method = meta$distance), class = "hclust")
-  }
-  if (!is.null(meta$groups)) out$groups <- stats::setNames(as.integer(meta$groups), meta$classes)
-  if (!is.null(meta$memberships)) {
-    out$memberships <- as.matrix(meta$memberships)
-    rownames(out$memberships) <- meta$classes
-  }
-  out$provenance <- meta$provenance
-  out
-}
+})
 
 if (sys.nframe() == 0L) {
   args <- commandArgs(trailingOnly = TRUE)
-  if (length(args) != 1) stop("usage: Rscript read_blocks.R PATH (an .rds file or export folder)")
-  x <- read_blocks(args[1])
-  cat(length(x$classes), "classes; first in order:",
-      paste(head(x$classes[x$order], 5), collapse = ", "), "\n")
-  if (!is.null(x$hclust)) print(x$hclust)
-}
-
-# The call that builds the tree from x$similarity (R's print and plot of an hclust read it);
-# exports written before blocks.json held it get one naming the linkage.
-hclust_call <- function(meta) {
-  if (!is.null(meta$hclust_call) && nzchar(meta$hclust_call)) return(str2lang(meta$hclust_call))
-  call("hclust", d = quote(d), method = meta$linkage)
+  if (length(args) != 1L) stop("usage: Rscript read_blocks.R PATH (an .rds file or export folder)")
+  print(read_blocks(args[1]))
 }

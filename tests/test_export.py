@@ -63,7 +63,7 @@ def assert_matches_python(view, result_dir):
     stored = read_result(result_dir)
     similarity, ordering = stored.similarity, stored.ordering
     assert view["class"].tolist() == list(similarity.classes)
-    np.testing.assert_array_equal(view["group"], ordering.cut(5))
+    np.testing.assert_array_equal(view["group"], ordering.cut_labels(5))
     assert view["leaf"].tolist() == ordering.ordered_classes  # dendrogram leaves in our order
     np.testing.assert_array_equal(view["order"] - 1, ordering.order)
     assert view["nleaves"][0] == similarity.n_classes
@@ -84,7 +84,7 @@ def test_rds_export_loads_in_plain_r_with_cutree_and_dendrogram(result_dir, tmp_
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rds = result_dir / "blocks.rds"
-    assert rds.exists() and "readRDS" in done.stdout
+    assert rds.exists() and "read_blocks(" in done.stdout and "library(blocksrx)" in done.stdout
     assert_matches_python(check_in_r(rds, tmp_path), result_dir)
 
 
@@ -127,7 +127,7 @@ def test_to_r_puts_the_list_into_the_live_session(result_dir):
     import rpy2.robjects as robjects
 
     groups = np.asarray(robjects.r("as.integer(cutree(blocks_test$hclust, k = 3))"))
-    np.testing.assert_array_equal(groups, ordering.cut(3))
+    np.testing.assert_array_equal(groups, ordering.cut_labels(3))
     assert list(robjects.r("rownames(blocks_test$similarity)")) == list(similarity.classes)
 
 

@@ -47,7 +47,8 @@ blocks_versions <- function() {
   list(R = paste(R.version$major, R.version$minor, sep = "."), seriation = seriation)
 }
 
-# The export list (see r_scripts/read_blocks.R, which builds the same list from CSV + JSON).
+# The export list, of class "blocks_rx" (r_scripts/blocksrx, the R package, gives it
+# print, summary, plot and cutree methods and reads the same list from CSV + JSON).
 blocks_export_list <- function(matrix, classes, merge, height, order, linkage, distance,
                                hclust_call, groups, memberships, provenance_json) {
   # numpy2ri gives 1-d arrays a dim attribute; plain vectors are what R users expect.
@@ -67,10 +68,11 @@ blocks_export_list <- function(matrix, classes, merge, height, order, linkage, d
     out$groups <- groups
   }
   if (!is.null(memberships)) {
-    rownames(memberships) <- classes
+    dimnames(memberships) <- list(classes, paste0("G", seq_len(ncol(memberships))))
     out$memberships <- memberships
   }
   out$provenance <- jsonlite::fromJSON(provenance_json)
+  class(out) <- c("blocks_rx", "list")
   out
 }
 
@@ -83,6 +85,8 @@ blocks_save_rds <- function(matrix, classes, merge, height, order, linkage, dist
 
 blocks_assign <- function(name, matrix, classes, merge, height, order, linkage, distance,
                           hclust_call, groups, memberships, provenance_json) {
+  # The blocksrx package, when installed, registers print, summary and plot for the class.
+  requireNamespace("blocksrx", quietly = TRUE)
   assign(name, blocks_export_list(matrix, classes, merge, height, order, linkage, distance,
                                   hclust_call, groups, memberships, provenance_json),
          envir = globalenv())
