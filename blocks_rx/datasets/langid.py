@@ -92,11 +92,15 @@ def _build_texts(codes: list[str], k: int = TEXTS_PER_LANGUAGE) -> tuple[list[st
 
 
 def _score_texts(texts: list[str]) -> np.ndarray:
-    """Raw langid scores, one column per language in ``nb_classes`` order."""
+    """Raw langid scores, one column per language in ``nb_classes`` order (with a progress
+    bar on stderr when it is a terminal: the first run scores every text)."""
+    from ..progress import progress
+
     ident = _identifier()
     column = {code: j for j, code in enumerate(ident.nb_classes)}
     scores = np.empty((len(texts), len(column)), dtype=np.float64)
-    for i, text in enumerate(texts):
+    shown = progress(texts, desc="demo: langid scoring", unit="text")
+    for i, text in enumerate(shown):
         for code, score in ident.rank(text):
             scores[i, column[code]] = score
     return scores.astype(np.float32)

@@ -11,7 +11,7 @@ suffix        reader
 .npy          :func:`binary.read_npy` (memory-mapped)
 .npz          :func:`binary.read_npz` (named arrays; sizes checked before reading)
 .pt .pth      :func:`binary.read_torch` (tensors only)
-.parquet      :func:`binary.read_parquet`
+.parquet      :func:`binary.read_parquet` (a list column of scores: :mod:`lists`)
 .csv .tsv     :func:`text.read_table` (RFC 4180; header = class names)
 .txt          :func:`text.read_table`
 ============  ==================================================================
@@ -63,7 +63,7 @@ def read_source(source, *, key: str | None = None, mmap: bool = True) -> Raw:
     if pd is not None and isinstance(source, pd.DataFrame):
         from .frames import from_frame
 
-        return from_frame(source, "<DataFrame>")
+        return from_frame(source, "<DataFrame>", key=key)
     import numpy as np
 
     if isinstance(source, np.ndarray):

@@ -302,21 +302,51 @@ def _torch_labels(value, path: Path, label_key: str):
 
 
 def read_parquet(path: Path, *, key=None, mmap: bool = True) -> Raw:
-    """Read a parquet table whose columns are the classes."""
+    """Read a parquet table whose columns are the classes, or whose one list column holds
+    each sample's scores (``key`` names it where there are several; see
+    :mod:`blocks_rx.readers.lists`)."""
     import pandas as pd
 
     from .frames import from_frame
 
     try:
-        frame = pd.read_parquet(path)
+        import pyarrow
+        import pyarrow.parquet as pq
     except ImportError as exc:
         raise ImportError("reading .parquet needs pyarrow: pip install 'blocks-rx[parquet]'") from exc
-    import pyarrow
+    from .lists import arrow_list_columns
 
     try:
-        return from_frame(frame, str(path))
+        schema = _parquet_schema(pyarrow, pq, path)
+        if schema is not None and arrow_list_columns(schema):
+            return _read_list_column(pq, path, schema, key)
+        return from_frame(pd.read_parquet(path), str(path))
     except pyarrow.lib.ArrowException as exc:  # e.g. text columns that are not UTF-8
         raise ScoresError(f"{path}: damaged parquet data ({exc})") from None
+
+
+def _parquet_schema(pyarrow, pq, path: Path):
+    """The file's schema, or None where it cannot be read (the table reader then reports
+    the damage as before)."""
+    try:
+        return pq.read_schema(path)
+    except (pyarrow.lib.ArrowException, OSError, ValueError):
+        return None
+
+
+def _read_list_column(pq, path: Path, schema, key) -> Raw:
+    """The scores of the chosen list column, reading only that column when its name is
+    unique (ids and labels beside it are not read)."""
+    from .lists import arrow_list_columns, from_arrow_table
+
+    list_columns = [schema.names[j] for j in arrow_list_columns(schema)]
+    wanted = key if key is not None else (list_columns[0] if len(list_columns) == 1 else None)
+    if wanted is not None and schema.names.count(wanted) == 1:
+        table = pq.read_table(path, columns=[wanted])
+        table = table.replace_schema_metadata(schema.metadata)
+    else:
+        table = pq.read_table(path)
+    return from_arrow_table(table, str(path), key)
 
 
 # --------------------------------------------------------------------------- keys

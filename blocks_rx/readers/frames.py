@@ -13,8 +13,12 @@ from ._raw import Raw
 ID_NAMES = ("id", "index", "sample", "sample_id", "row")
 
 
-def from_frame(frame, name: str) -> Raw:
+def from_frame(frame, name: str, key: str | None = None) -> Raw:
     """Values and class names of a table whose columns are classes.
+
+    A table with a column of lists (each cell one sample's m scores, as Hugging Face stores
+    ``logits``) is read from that column alone, chosen by ``key`` where there are several;
+    see :mod:`blocks_rx.readers.lists`. Otherwise:
 
     Column names must be unique. The first column is set aside as sample ids, not a class,
     when another column follows and
@@ -28,6 +32,11 @@ def from_frame(frame, name: str) -> Raw:
     column and the first bad row, and so is a missing value (``NA``) in a pandas nullable
     column (``Int64``, ``Float64``, ``boolean``). Text columns of numbers are converted.
     """
+    from .lists import frame_list_columns, from_frame_lists
+
+    list_columns = frame_list_columns(frame)
+    if list_columns:
+        return from_frame_lists(frame, name, list_columns, key)
     _check_unique_names(frame, name)
     labels = [str(column) for column in frame.columns]
     columns = [frame.iloc[:, j] for j in range(frame.shape[1])]

@@ -1,4 +1,4 @@
-"""Binary score files (.npy, .npz, .pt) and score arrays given from Python.
+"""Binary score files (.npy, .npz, .pt, parquet list columns) and score arrays given from Python.
 
 Every input here is written by a ``@maker`` function, so the repository holds no blobs: the
 decompression bomb declares terabytes in a file of a few kilobytes.
@@ -24,6 +24,8 @@ from bad_inputs.make_corpus import good_scores, maker
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 NEEDS_TORCH = (pytest.mark.skipif(not HAS_TORCH, reason="torch not installed"),)
+HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
+NEEDS_PYARROW = (pytest.mark.skipif(not HAS_PYARROW, reason="pyarrow not installed"),)
 #: The shape the bomb and the lying archive declare: 8 TB of float64, more than any machine.
 HUGE = (10_000_000, 100_000)
 NAMES = ["ant", "bee", "cat", "dog", "eel", "fox"]
@@ -269,6 +271,65 @@ def _bfloat16_pt(path: Path) -> None:
         torch.save(torch.from_numpy(good_scores()).to(torch.bfloat16), path)
 
 
+# --------------------------------------------------------------------------- .parquet list makers
+
+
+def _list_table(rows, **columns):
+    """A table with a ``logits`` column of lists (``rows``), an ``id`` and a ``label``."""
+    import pyarrow as pa
+
+    return pa.table({"id": np.arange(len(rows)), "logits": rows,
+                     "label": LABELS[: len(rows)], **columns})
+
+
+def _write_list_table(path: Path, rows, **columns) -> None:
+    if not HAS_PYARROW:
+        return
+    import pyarrow.parquet as pq
+
+    pq.write_table(_list_table(rows, **columns), path)
+
+
+def _rows():
+    return [[float(x) for x in row] for row in good_scores()]
+
+
+@maker("list_logits.parquet")
+def _list_logits(path: Path) -> None:
+    _write_list_table(path, _rows())
+
+
+@maker("list_ragged.parquet")
+def _list_ragged(path: Path) -> None:
+    rows = _rows()
+    rows[17] = rows[17][:4]
+    _write_list_table(path, rows)
+
+
+@maker("list_null_cell.parquet")
+def _list_null_cell(path: Path) -> None:
+    rows = _rows()
+    rows[23] = None
+    _write_list_table(path, rows)
+
+
+@maker("list_null_value.parquet")
+def _list_null_value(path: Path) -> None:
+    rows = _rows()
+    rows[31][5] = None
+    _write_list_table(path, rows)
+
+
+@maker("list_text.parquet")
+def _list_text(path: Path) -> None:
+    _write_list_table(path, [[f"c{j}" for j in range(6)] for _ in range(60)])
+
+
+@maker("list_two_columns.parquet")
+def _list_two_columns(path: Path) -> None:
+    _write_list_table(path, _rows(), embedding=_rows())
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -448,4 +509,26 @@ API = [
          check=_scores_equal(good_scores())),
 ]
 
-CASES = NPY + NPZ + PT + API
+PARQUET_LISTS = [
+    Case("parquet/list-column", _cli("list_logits.parquet"),
+         check=_similarity_of(good_scores(), classes=[f"class_{j}" for j in range(6)]),
+         marks=NEEDS_PYARROW),
+    Case("parquet/list-column-ragged", _cli("list_ragged.parquet"), error=ScoresError,
+         mentions=("{made}/list_ragged.parquet", "'logits'", "row 17", "4 values",
+                   "row 0 holds 6"), marks=NEEDS_PYARROW),
+    Case("parquet/list-column-null-cell", _cli("list_null_cell.parquet"), error=ScoresError,
+         mentions=("{made}/list_null_cell.parquet", "'logits'", "row 23", "null"),
+         marks=NEEDS_PYARROW),
+    Case("parquet/list-column-null-value", _cli("list_null_value.parquet"), error=ScoresError,
+         mentions=("{made}/list_null_value.parquet", "'logits'", "row 31", "value 5"),
+         marks=NEEDS_PYARROW),
+    Case("parquet/list-column-of-text", _cli("list_text.parquet"), error=ScoresError,
+         mentions=("{made}/list_text.parquet", "'logits'", "row 0", "not numbers"),
+         marks=NEEDS_PYARROW),
+    Case("parquet/list-columns-missing-key", _cli("list_two_columns.parquet", "--key", "probs"),
+         error=ScoresError, mentions=("{made}/list_two_columns.parquet", "no column named "
+                                      "'probs'", "'logits'", "'embedding'"),
+         marks=NEEDS_PYARROW),
+]
+
+CASES = NPY + NPZ + PT + PARQUET_LISTS + API
