@@ -22,6 +22,7 @@ from .errors import BlocksInputError
 from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
 from .pipeline import Analysis, analyze
+from .r_files import r_scripts_dir
 from .results import StoredResult
 from .results import read as read_result
 from .results import write as write_result
@@ -32,7 +33,7 @@ from .similarity import compute as compute_similarity
 __all__ = [
     "Analysis", "BlocksInputError", "Ordering", "Scores", "ScoresError", "Similarity", "StoredResult",
     "analyze", "compute_similarity", "export_csv", "export_rds", "hclust", "load_scores",
-    "order_classes", "read_result", "to_r", "write_result",
+    "order_classes", "r_scripts_dir", "read_result", "to_r", "write_result",
 ]
 
 
@@ -50,3 +51,16 @@ def read_outputs(out_dir):
                    stacklevel=2)
     stored = read_result(out_dir)
     return stored.similarity, stored.ordering, stored.report
+
+
+#: Submodules a user reaches as attributes (``blocks_rx.plot.heatmap``) without importing them
+#: first; imported on first use, so ``import blocks_rx`` stays light (no matplotlib, no torch).
+_SUBMODULES = ("plot", "groups", "figures", "datasets", "torch", "readers")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

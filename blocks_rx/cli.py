@@ -168,15 +168,26 @@ class _RaisingParser(argparse.ArgumentParser):
         raise OptionError(f"{message} (see {self.prog} --help)")
 
 
+def _common_options() -> argparse.ArgumentParser:
+    """The options every subcommand takes (``--quiet``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress on stderr and no summary lines on stdout (errors "
+                             "and warnings are still shown)")
+    return common
+
+
 def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     """The command line; with ``raise_errors`` a bad argument raises OptionError."""
     kind = _RaisingParser if raise_errors else argparse.ArgumentParser
     parser = kind(prog="blocks-rx", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"blocks-rx {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = [_common_options()]  # every subcommand takes them
 
     analyze = commands.add_parser(
-        "analyze", help="similarity matrix, hclust order, heatmap and report from a score file",
+        "analyze", parents=common,
+        help="similarity matrix, hclust order, heatmap and report from a score file",
         description="Compute the class-similarity matrix of a score matrix (samples x classes), "
                     "order it with R-identical hclust and write similarity.npz, order.csv, "
                     "heatmap.png, distributions.png, report.json (and groups.csv, "
@@ -191,16 +202,18 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                                          "for a confusion matrix")
     inputs.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
                         default="logits", help="what the scores are (default: logits)")
-    inputs.add_argument("--key", help="array name inside an .npz or .pt file")
+    inputs.add_argument("--key", help="array name inside an .npz or .pt file, or the list "
+                                      "column of a .parquet table that holds the scores")
     _add_analysis_options(analyze)
     analyze.add_argument("--export-r", action="store_true",
                          help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
 
     export = commands.add_parser(
-        "export", help="export an analyze output folder for R (.rds, or CSV + JSON)",
+        "export", parents=common,
+        help="export an analyze output folder for R (.rds, or CSV + JSON)",
         description="Write the similarity matrix, a real R hclust object, the order and the "
                     "provenance of an analyze output folder as one .rds file (needs R and rpy2) "
-                    "or as CSV + JSON that r_scripts/read_blocks.R reads into the same list. "
+                    "or as CSV + JSON; read_blocks() of the blocksrx R package reads either. "
                     "A folder whose files come from different runs is refused.")
     export.add_argument("result", type=Path, help="a folder written by `blocks-rx analyze`")
     export.add_argument("--format", choices=["rds", "csv"], default="rds")
@@ -208,24 +221,35 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                         help="target (default: RESULT/blocks.rds or RESULT/r-export/)")
 
     figures = commands.add_parser(
-        "figures", help="reproduce an analogue of each of the paper's figures (no downloads)",
+        "figures", parents=common,
+        help="reproduce an analogue of each of the paper's figures (no downloads)",
         description="Write an analogue of each figure of the paper (Figs. 1, 2a, 2b, 3, 4a, 4b, "
                     "5, 6, 7 and the notebook's confusion comparison) from the langid demo "
                     "(real), a scikit-learn digits classifier (real) and synthetic scores with "
                     "planted structure (said in each title).")
     figures.add_argument("--out", type=Path, default=Path("figures-output"), help="output folder")
-    figures.add_argument("--dpi", type=int, default=110)
+    figures.add_argument("--dpi", type=int, default=150)
 
-    commands.add_parser("doctor", help="what is installed (R, seriation, rpy2, torch, CUDA) "
-                                       "and how to fix what is missing")
+    commands.add_parser(
+        "r-path", parents=common,
+        help="print the folder of the R files (read_blocks.R, plot_blocks.R, the blocksrx "
+             "R package)",
+        description="Print where the R files that come with blocks-rx lie, for R users of a pip "
+                    "install: R CMD INSTALL \"$(blocks-rx r-path)/blocksrx\", or source "
+                    "read_blocks.R from there.")
+    commands.add_parser("doctor", parents=common,
+                        help="what is installed (R, seriation, rpy2, torch, CUDA) and how to "
+                             "fix what is missing")
     methods = commands.add_parser(
-        "methods", help="every measure, transform, distance, linkage, ordering and group "
+        "methods", parents=common,
+        help="every measure, transform, distance, linkage, ordering and group "
                         "method, with its options and facts")
     methods.add_argument("kind", nargs="?", choices=list(_registries()),
                          help="only this kind (default: all)")
 
     demo = commands.add_parser(
-        "demo", help="run the analysis on the embedded langid demo (97 languages, real model)",
+        "demo", parents=common,
+        help="run the analysis on the embedded langid demo (97 languages, real model)",
         description="Score texts built from Babel's CLDR locale data with langid's 97-language "
                     "model (both ship inside their packages; nothing is downloaded), then run "
                     "the analysis. The scores are cached after the first run.")
@@ -312,18 +336,41 @@ def _dispatch(args) -> int:
 
 
 def _command(args) -> int:
+    """Run the command, with progress on stderr unless ``--quiet`` (see
+    :mod:`blocks_rx.progress`: shown only when stderr is a terminal)."""
+    from .progress import enabled_as
+
+    with enabled_as(False if args.quiet else None):
+        return _subcommand(args, _informer(args.quiet))
+
+
+def _informer(quiet: bool):
+    """How the command prints its summary lines on stdout: ``print``, or nothing when quiet."""
+    return _silent if quiet else print
+
+
+def _silent(*_args, **_kwargs) -> None:
+    """``print`` under ``--quiet``: the summary lines are dropped."""
+
+
+def _subcommand(args, say) -> int:
     if args.command == "analyze":
-        return _analyze(args)
+        return _analyze(args, say)
     if args.command == "demo":
-        return _demo(args)
+        return _demo(args, say)
     if args.command == "figures":
         from .figures import make_all
 
-        print(f"writing figures to {args.out}/")
-        make_all(args.out, dpi=args.dpi)
+        say(f"writing figures to {args.out}/")
+        make_all(args.out, dpi=args.dpi, log=say)
+        return 0
+    if args.command == "r-path":
+        from .r_files import r_scripts_dir
+
+        print(r_scripts_dir())  # the command's result: printed even with --quiet
         return 0
     if args.command == "export":
-        return _export(args.result, args.format, args.out)
+        return _export(args.result, args.format, args.out, say)
     if args.command == "doctor":
         from .doctor import report
 
@@ -333,21 +380,23 @@ def _command(args) -> int:
     return 0  # pragma: no cover - argparse requires a command
 
 
-def _analyze(args) -> int:
+def _analyze(args, say) -> int:
+    from .progress import stage
     from .results import check_target
     from .scores import load_scores
 
     options = _analysis_kwargs(args)
     check_target(args.out)  # before reading a large input
-    scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
-                         kind=args.kind, key=args.key)
+    with stage(f"reading {args.scores}"):
+        scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
+                             kind=args.kind, key=args.key)
     if args.dry_run:
         return _dry_run(scores, options)
-    status = _run(scores, args.out, options)
+    status = _run(scores, args.out, options, say)
     if status == 0 and args.export_r:
         from .r.session import available
 
-        return _export(Path(args.out), "rds" if available() else "csv", None)
+        return _export(Path(args.out), "rds" if available() else "csv", None, say)
     return status
 
 
@@ -383,7 +432,7 @@ def _backend_for(ordering_options: dict, m: int) -> str:
     return resolve_backend(backend, m)[0]
 
 
-def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
+def _export(result_dir: Path, fmt: str, target: Path | None, say=print) -> int:
     from .export import export_csv, export_rds
     from .results import read
 
@@ -395,10 +444,9 @@ def _export(result_dir: Path, fmt: str, target: Path | None) -> int:
             target = export_rds(stored, target or result_dir / "blocks.rds")
         except RUnavailable as exc:
             raise RUnavailable(f"{exc}; `--format csv` exports without R") from None
-        print(f"wrote {target}; in R: x <- readRDS('{target}'); plot(x$hclust)")
     else:
         target = export_csv(stored, target or result_dir / "r-export")
-        print(f"wrote {target}/; in R: source('r_scripts/read_blocks.R'); x <- read_blocks('{target}')")
+    say(f"wrote {target}; in R: library(blocksrx); x <- read_blocks('{target}'); plot(x)")
     return 0
 
 
@@ -417,19 +465,20 @@ def _methods(kind: str | None) -> int:
     return 0
 
 
-def _demo(args) -> int:
+def _demo(args, say) -> int:
     from .datasets import load_langid_demo
     from .scores import load_scores
 
     started = time.perf_counter()
     data = load_langid_demo()
-    print(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
+    say(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
           f"languages ({time.perf_counter() - started:.1f} s, cached after the first run)")
     scores = load_scores(data["scores"], classes=data["classes"], labels=data["labels"])
-    return _run(scores, args.out, dict(transform=args.transform), demo=True)
+    return _run(scores, args.out, dict(transform=args.transform), say, demo=True)
 
 
-def _run(scores, out, options: dict, demo: bool = False) -> int:
+def _run(scores, out, options: dict, say=print, demo: bool = False) -> int:
+    """Analyze ``scores`` into the folder ``out``; ``say`` prints the summary lines."""
     from .pipeline import analyze
     from .results import staging, write_into
 
@@ -440,14 +489,14 @@ def _run(scores, out, options: dict, demo: bool = False) -> int:
         staged.commit()
     sim, ordering = result.similarity, result.ordering
     how = (f"{ordering.linkage} linkage on {ordering.distance}, " if ordering.linkage else "")
-    print(f"{sim.measure} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
+    say(f"{sim.measure} similarity of {sim.n_classes} classes over {sim.n_samples:,} samples "
           f"({sim.seconds:.2f} s), {ordering.method} order ({how}{ordering.seconds:.2f} s); "
           f"total {time.perf_counter() - started:.1f} s")
     if result.accuracy is not None:
-        print(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
-    print(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
+        say(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
+    say(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
     if demo:
-        print(f"open {Path(out) / 'heatmap.png'} to see the blocks")
+        say(f"open {Path(out) / 'heatmap.png'} to see the blocks")
     return 0
 
 

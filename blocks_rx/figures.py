@@ -64,7 +64,7 @@ def fig1_distributions(scores, *, logit_transform: str = "none", source: str = "
                        "values_stats": describe(values), "similarities": off,
                        "similarity_stats": describe(off)})
     fig = plot.distributions(panels)
-    fig.suptitle(literal(f"Fig. 1 analogue: distributions of inputs and similarities{source}"),
+    fig.figure_.suptitle(literal(f"Fig. 1 analogue: distributions of inputs and similarities{source}"),
                  fontsize=11)
     return fig
 
@@ -122,7 +122,7 @@ def fig4b_spans(data: dict, *, k: int = 6):
     scores = load_scores(data["scores"], classes=data["classes"], kind="multilabel")
     sim = compute(scores, warn=False)
     ordering = hclust(sim)
-    found = spans(ordering, ordering.cut(k), taxonomy=data["taxonomy"], min_size=3)
+    found = spans(ordering, ordering.cut_labels(k), taxonomy=data["taxonomy"], min_size=3)
     fig = plot.heatmap(sim, ordering, spans=found,
                        title=f"Fig. 4b analogue: logit similarity, hclust order; spans: the {k}-group "
                              "cut, named by their most shared taxonomy term\n(synthetic: planted multi-label)")
@@ -150,7 +150,7 @@ def fig6_text_groups(data: dict, *, k: int = 5, shown: int = 2, max_lines: int =
     scores = load_scores(data["scores"], classes=data["classes"], kind="multilabel")
     sim = compute(scores, measure="spearman", transform="sigmoid", warn=False)
     ordering = hclust(sim)
-    groups = spans(ordering, ordering.cut(k), taxonomy=data["taxonomy"], min_size=3)
+    groups = spans(ordering, ordering.cut_labels(k), taxonomy=data["taxonomy"], min_size=3)
     chosen = sorted(groups, key=lambda s: s[0] - s[1])[:shown]  # the largest groups
     boxes = []
     for letter, (start, end, term) in zip("ABCDEFGH", sorted(chosen)):
@@ -181,7 +181,7 @@ def fig7_examples(scores, texts, *, transform: str = "standardize", k: int = 12,
         block = ordered[start:end, start:end]
         return (block.sum() - (end - start)) / ((end - start) * (end - start - 1))
 
-    fine = [s for s in spans(ordering, ordering.cut(k), min_size=4)]
+    fine = [s for s in spans(ordering, ordering.cut_labels(k), min_size=4)]
     chosen = sorted(sorted(fine, key=tightness, reverse=True)[:shown])
     labels = np.asarray(scores.labels)
     boxes = []
@@ -200,7 +200,7 @@ def fig7_examples(scores, texts, *, transform: str = "standardize", k: int = 12,
         if end - start > 8:
             lines.append(f"... and {end - start - 8} more")
         boxes.append((start, end, f"({number}): mean r {tightness((start, end, '')):.2f}", lines))
-    coarse = [(s, e, f"coarse {i + 1}") for i, (s, e, _) in enumerate(spans(ordering, ordering.cut(3)))]
+    coarse = [(s, e, f"coarse {i + 1}") for i, (s, e, _) in enumerate(spans(ordering, ordering.cut_labels(3)))]
     fig = plot.heatmap(sim, ordering, boxes=boxes, spans=coarse,
                        title="Fig. 7 analogue: langid's 97 languages (real), hclust order; "
                              "fine groups with example texts")
@@ -236,7 +236,7 @@ def class_samples_figure(digits: dict, ordering):
 # --------------------------------------------------------------------------- all of them
 
 
-def make_all(out_dir, *, dpi: int = 110, log=print) -> dict[str, Path]:
+def make_all(out_dir, *, dpi: int = 150, log=print) -> dict[str, Path]:
     """Write every figure as PNG into ``out_dir``; returns {file name: path}.
 
     Figures are written one by one as they are made, each through a temporary name, so an

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import __version__
 from .ordering import ORDERINGS, Ordering, SlowMethodWarning, order_classes, resolve_backend
+from .progress import enabled_as, stage
 from .registry import Option, OptionError
 from .scores import TRANSFORMS, Scores, load_scores
 from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
@@ -65,6 +66,37 @@ class Analysis:
         if self.confusion is None:
             return None
         return float(np.trace(self.confusion) / max(int(self.confusion.sum()), 1))
+
+    def to_frame(self):
+        """The order with the group at each cut: the columns of ``order.csv``
+        (:meth:`blocks_rx.ordering.Ordering.to_frame`)."""
+        frame = self.ordering.to_frame()
+        order = np.asarray(self.ordering.order)
+        for k, groups in self.cuts.items():
+            frame[f"cluster_k{k}"] = np.asarray(groups)[order]
+        return frame
+
+    def _repr_html_(self) -> str:
+        from .summaries import first_names, html_summary, matrix_thumbnail
+
+        sim, ordering = self.similarity, self.ordering
+        rows = [("input", f"{self.scores.source}: {self.scores.n_samples:,} samples x "
+                          f"{self.scores.n_classes:,} classes ({self.scores.kind})"),
+                ("similarity", f"{sim.measure}"
+                 + (f" ({sim.transform})" if sim.transform != "none" else "")),
+                ("order", ordering.method + (f", {ordering.linkage} linkage on "
+                                             f"{ordering.distance}" if ordering.linkage else "")),
+                ("first in order", first_names(ordering.ordered_classes))]
+        if self.accuracy is not None:
+            rows.append(("top-1 accuracy", f"{self.accuracy:.3f}"))
+        if self.findings is not None:
+            rows.append(("groups", f"{self.findings.fuzzy.n_groups} fuzzy; "
+                                   f"{len(self.findings.failed)} failed, "
+                                   f"{len(self.findings.split)} split"))
+        rows.append(("seconds", f"{sum(self.timings.values()):.1f}"))
+        rows += [("warning", w) for w in self.warnings]
+        picture = matrix_thumbnail(sim.matrix, ordering.order)
+        return html_summary("blocks-rx analysis", rows, picture)
 
     def report(self) -> dict:
         """The JSON report: inputs, methods, versions, timings and summary statistics."""
@@ -114,6 +146,7 @@ def analyze(
     max_memory: float | None = None,
     method: str | None = None,
     order: str | None = None,
+    progress: bool | None = None,
     **options,
 ) -> Analysis:
     """Compute the ordered class-similarity matrix of a score matrix, and its groups.
@@ -141,6 +174,9 @@ def analyze(
         refused before it starts (:class:`~blocks_rx.preflight.PreflightError`).
     method, order : str, optional
         Deprecated names of ``measure`` and ``ordering``.
+    progress : bool, optional
+        Show the progress of long steps on stderr (True), never (False); default: as set
+        for the process (:mod:`blocks_rx.progress`: only when stderr is a terminal).
     **options
         The chosen methods' own options (``linkage``, ``distance``, ``hclust_backend``,
         ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...); see :func:`route_options`.
@@ -157,21 +193,22 @@ def analyze(
     seed, block_size, cuts = _checked_general(seed, block_size, cuts, max_memory)
     ordering_options, group_options = route_options(ordering, groups, options, seed)
     timings: dict[str, float] = {}
-    with _recorded_warnings() as caught:
+    with _recorded_warnings() as caught, enabled_as(progress):
         scores = _load(scores, cuts, timings)
-        plan = _preflight(scores, measure, ordering, ordering_options, groups, criteria,
-                          block_size, max_memory)
+        plan, backend = _preflight(scores, measure, ordering, ordering_options, groups,
+                                   criteria, block_size, max_memory)
         similarity = compute(scores, measure=measure, transform=transform,
                              clip_negative=clip_negative, block_size=block_size)
         timings["similarity"] = similarity.seconds
         if drop_constant and similarity.constant_classes:
             scores, similarity = _drop_constant(scores, similarity)
-        arranged = order_classes(similarity, ordering, **ordering_options)
+        with stage(_ordering_step(ordering, backend, ordering_options)):
+            arranged = order_classes(similarity, ordering, **ordering_options)
         timings["ordering"] = arranged.seconds
         criterion_values = _criteria(similarity, arranged, timings) if criteria else None
         cut_levels = _cuts(arranged, cuts)
         findings = _groups(similarity, arranged, groups, group_options, seed, timings)
-        with _timed(timings, "summary"):
+        with _timed(timings, "summary"), stage("summary"):
             summary = _summary(scores, similarity, transform)
     return Analysis(
         scores=scores, similarity=similarity, ordering=arranged, cuts=cut_levels,
@@ -255,7 +292,10 @@ def _renamed(measure, ordering, groups, method, order, options):
 
 def _preflight(scores, measure, ordering, ordering_options, groups, criteria, block_size,
                max_memory):
-    """Refuse a job that cannot fit; announce slow steps before they start."""
+    """Refuse a job that cannot fit; announce slow steps before they start.
+
+    Returns the plan and the hclust backend that will run (None for other orderings).
+    """
     from .preflight import plan
 
     backend = ordering_options.get("hclust_backend")
@@ -267,7 +307,19 @@ def _preflight(scores, measure, ordering, ordering_options, groups, criteria, bl
     job.check(max_memory=max_memory)
     for text in job.warnings:
         warnings.warn(text, SlowMethodWarning, stacklevel=4)
-    return job
+    return job, backend
+
+
+def _ordering_step(ordering: str, backend: str | None, options: dict) -> str:
+    """The ordering step's name in progress lines, e.g. ``ordering (R hclust, complete linkage)``.
+    """
+    if backend is not None:
+        where = "R hclust" if backend == "r" else "hclust, Python twin"
+        linkage = options.get("linkage")
+        return f"ordering ({where}" + (f", {linkage} linkage)" if linkage else ")")
+    if ORDERINGS[ordering].needs_r:
+        return f"ordering (R seriation {ordering})"
+    return f"ordering ({ordering})"
 
 
 def _criteria(similarity, arranged, timings) -> dict | None:
@@ -276,7 +328,7 @@ def _criteria(similarity, arranged, timings) -> dict | None:
     from .r.session import RUnavailable
 
     try:
-        with _timed(timings, "criteria"):
+        with _timed(timings, "criteria"), stage("criteria (R seriation)"):
             return criteria(similarity, arranged)
     except RUnavailable as exc:
         warnings.warn(f"no criteria: they are computed by R's seriation package, and "
@@ -290,18 +342,20 @@ def _cuts(arranged: Ordering, cuts) -> dict:
         return {}
     m = arranged.n_classes
     if cuts is None:
-        return {k: arranged.cut(k) for k in DEFAULT_CUTS if k < m}
+        return {k: arranged.cut_labels(k) for k in DEFAULT_CUTS if k < m}
     dropped = [k for k in cuts if k > m]
     if dropped:  # only after --drop-constant removed classes
         warnings.warn(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
                       f"{m} classes are left after dropping the constant ones", stacklevel=4)
-    return {k: arranged.cut(k) for k in cuts if k <= m}
+    return {k: arranged.cut_labels(k) for k in cuts if k <= m}
 
 
 def _load(scores, cuts, timings: dict) -> Scores:
     """The scores, loaded (and timed) unless they are Scores already; cuts checked on them."""
     with _timed(timings, "load"):
-        scores = scores if isinstance(scores, Scores) else load_scores(scores)
+        if not isinstance(scores, Scores):
+            with stage("reading scores"):
+                scores = load_scores(scores)
     _check_cuts(cuts, scores.n_classes)
     return scores
 
@@ -330,7 +384,8 @@ def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings
         warnings.warn(f"no groups: {similarity.n_classes} classes are too few "
                       f"(groups need at least {MIN_CLASSES_FOR_GROUPS})", stacklevel=4)
         return None
-    findings = entry.function(similarity, arranged, seed=seed, **group_options)
+    with stage(f"groups ({groups})"):
+        findings = entry.function(similarity, arranged, seed=seed, **group_options)
     timings["groups"] = findings.seconds
     return findings
 

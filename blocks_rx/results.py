@@ -1,7 +1,8 @@
 """The result folder of ``blocks-rx analyze``: which files, writing them, reading them back.
 
-A result folder holds :data:`DATA_FILES`, :data:`FIGURE_FILES`, :data:`GROUP_FILES` (when
-groups were found) and ``report.json``. It is written whole or not at all: every file is
+A result folder holds :data:`DATA_FILES`, :data:`FIGURE_FILES`, :data:`CONFUSION_FILES`
+(when the scores came with true labels), :data:`GROUP_FILES` (when groups were found) and
+``report.json``. It is written whole or not at all: every file is
 built in a hidden sibling folder, which then replaces the old folder in one swap
 (:mod:`blocks_rx._folders`), so an error, Ctrl-C or SIGTERM leaves the complete old result
 and a killed run's leftovers are removed by the next run into the same folder.
@@ -45,6 +46,7 @@ from ._folders import StagedFolder, staging_prefix
 from .errors import MixedResultError, ResultError
 from .names import protect_cell, unprotect_cell
 from .ordering import Ordering
+from .progress import progress
 from .similarity import Similarity
 
 #: Version of the folder layout; ``read`` refuses others.
@@ -52,9 +54,11 @@ FORMAT = "blocks-rx result 2"
 DATA_FILES = ("similarity.npz", "order.csv")
 FIGURE_FILES = ("heatmap.png", "distributions.png")
 GROUP_FILES = ("groups.csv", "groups.png")
+#: Written when the scores came with true labels: similarity beside the confusions.
+CONFUSION_FILES = ("confusion.png",)
 REPORT = "report.json"
 #: Every file a result may hold, in the order they are written.
-RESULT_FILES = DATA_FILES + FIGURE_FILES + GROUP_FILES + (REPORT,)
+RESULT_FILES = DATA_FILES + FIGURE_FILES + CONFUSION_FILES + GROUP_FILES + (REPORT,)
 #: What ``blocks-rx export`` writes into a result folder by default; not part of the run.
 EXPORT_ENTRIES = ("blocks.rds", "r-export")
 #: Hidden staging folders of blocks-rx versions before 0.2 were made inside the folder.
@@ -150,7 +154,8 @@ def write(analysis, folder, *, dpi: int = 150) -> dict[str, Path]:
 def write_into(analysis, folder: Path, *, dpi: int = 150) -> list[str]:
     """Write every file of ``analysis`` into the (staging) folder; returns the file names."""
     names = [name for name in RESULT_FILES
-             if name not in GROUP_FILES or analysis.findings is not None]
+             if (name not in GROUP_FILES or analysis.findings is not None)
+             and (name not in CONFUSION_FILES or analysis.confusion is not None)]
     tables = {"order.csv": order_table(analysis)}
     if analysis.findings is not None:
         tables["groups.csv"] = groups_table(analysis)
@@ -158,7 +163,7 @@ def write_into(analysis, folder: Path, *, dpi: int = 150) -> list[str]:
     run_id = content_id(arrays, tables)
     arrays["run_id"] = np.array(run_id)
     spent = {"write_data": 0.0, "draw": 0.0}
-    for name in names[:-1]:
+    for name in progress(names[:-1], desc="writing results", unit="file", label=str):
         started = time.perf_counter()
         WRITERS[name](analysis, folder / name, run_id=run_id, arrays=arrays, tables=tables,
                       dpi=dpi)
@@ -203,45 +208,18 @@ def npz_arrays(analysis) -> dict:
 
 def order_table(analysis) -> str:
     """``order.csv``: position (1-based), index, class, and the group at each cut."""
-    import pandas as pd
-
-    order = analysis.ordering.order
-    table = pd.DataFrame({
-        "position": np.arange(1, len(order) + 1),
-        "index": order,
-        "class": [protect_cell(analysis.similarity.classes[j]) for j in order],
-    })
-    for k, groups in analysis.cuts.items():
-        table[f"cluster_k{k}"] = groups[order]
+    table = analysis.to_frame()
+    table["class"] = [protect_cell(c) for c in table["class"]]
     return table.to_csv(index=False, lineterminator="\n")
 
 
 def groups_table(analysis) -> str:
-    """``groups.csv``: class, crisp group, memberships, and the failed/split groups it is in."""
-    import pandas as pd
-
-    findings = analysis.findings
-    fuzzy = findings.fuzzy
-    classes = list(analysis.similarity.classes)
-    table = pd.DataFrame({"class": [protect_cell(c) for c in classes],
-                          "group": [f"G{k + 1}" for k in fuzzy.crisp]})
-    for k in range(fuzzy.memberships.shape[1]):
-        table[f"membership_G{k + 1}"] = np.round(fuzzy.memberships[:, k], 6)
-    # Each finding with its evidence: the z-score against its null model (report.json has
-    # the rest), ";"-separated in the same order as the findings.
-    failed_in = {c: [] for c in classes}
-    for placement in findings.failed:
-        z = getattr(placement.evidence, "z", float("nan"))
-        for c in placement.classes:
-            failed_in[c].append((f"G{placement.group + 1}", f"{z:.2f}"))
-    table["failed_groups"] = [";".join(g for g, _ in failed_in[c]) for c in classes]
-    table["failed_z"] = [";".join(z for _, z in failed_in[c]) for c in classes]
-    split_in = {c: [] for c in classes}
-    for number, pair in enumerate(findings.split, start=1):
-        for c in pair.first.classes + pair.second.classes:
-            split_in[c].append((f"S{number}", f"{pair.z:.2f}"))
-    table["split_groups"] = [";".join(g for g, _ in split_in[c]) for c in classes]
-    table["split_z"] = [";".join(z for _, z in split_in[c]) for c in classes]
+    """``groups.csv``: class, crisp group, memberships, and the failed/split groups it is in
+    (:meth:`blocks_rx.groups.GroupFindings.to_frame`), memberships to 6 decimals."""
+    table = analysis.findings.to_frame().reset_index()
+    table["class"] = [protect_cell(c) for c in table["class"]]
+    members = [c for c in table.columns if c.startswith("membership_")]
+    table[members] = table[members].round(6)
     return table.to_csv(index=False, lineterminator="\n")
 
 
@@ -263,8 +241,9 @@ def _write_table(name: str):
     return write_table
 
 
-def _save(fig, path: Path, run_id: str, dpi: int) -> None:
-    fig.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id})
+def _save(shown, path: Path, run_id: str, dpi: int) -> None:
+    """Save a plot's Display (its figure) with the run id in the PNG's metadata."""
+    shown.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id})
 
 
 def _write_heatmap(analysis, path: Path, *, run_id, dpi, **_) -> None:
@@ -298,6 +277,16 @@ def _write_groups_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
     _save(fig, path, run_id, dpi)
 
 
+def _write_confusion_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
+    from .plot import side_by_side
+
+    accuracy = f", top-1 accuracy {analysis.accuracy:.3f}" if analysis.accuracy is not None else ""
+    shown = side_by_side(analysis.similarity, analysis.confusion, analysis.ordering,
+                         title=f"Class similarity beside the confusions, in the same order"
+                               f"{accuracy}")
+    _save(shown, path, run_id, dpi)
+
+
 def _write_report(analysis, path: Path, *, report, **_) -> None:
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
@@ -308,6 +297,7 @@ WRITERS = {
     "order.csv": _write_table("order.csv"),
     "heatmap.png": _write_heatmap,
     "distributions.png": _write_distributions,
+    "confusion.png": _write_confusion_figure,
     "groups.csv": _write_table("groups.csv"),
     "groups.png": _write_groups_figure,
     REPORT: _write_report,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import OptionError
+from .progress import progress
 from .registry import Entry, Registry
 from .scores import TRANSFORMS, Scores, load_scores
 
@@ -109,6 +110,32 @@ class Similarity:
             out[start : start + m - 1 - i] = self.matrix[i, i + 1 :]
             start += m - 1 - i
         return out
+
+    def to_frame(self):
+        """The matrix as a pandas DataFrame, rows and columns named by class.
+
+        >>> import numpy as np
+        >>> scores = load_scores(np.random.default_rng(0).normal(size=(50, 3)), classes=list("abc"))
+        >>> compute(scores).to_frame().loc["a", "a"]
+        np.float32(1.0)
+        """
+        import pandas as pd
+
+        index = pd.Index(self.classes, name="class")
+        return pd.DataFrame(self.matrix, index=index, columns=pd.Index(self.classes))
+
+    def _repr_html_(self) -> str:
+        from .summaries import first_names, html_summary, matrix_thumbnail, off_diagonal_range
+
+        rows = [("measure", f"{self.measure} on {self.kind}"
+                 + (f" ({self.transform})" if self.transform != "none" else "")),
+                ("classes", f"{self.n_classes:,}: {first_names(self.classes)}"),
+                ("samples", f"{self.n_samples:,}"),
+                ("off-diagonal min / mean / max", off_diagonal_range(self.matrix))]
+        if self.constant_classes:
+            rows.append(("constant classes", first_names(self.constant_classes)))
+        return html_summary("Similarity (input order)", rows, matrix_thumbnail(self.matrix),
+                            alt="the matrix in input order")
 
     def provenance(self) -> dict:
         """What was computed, as plain JSON-ready values."""
@@ -263,7 +290,9 @@ def compute(
             or block_size < 1:
         raise OptionError(f"block_size must be a whole number of samples >= 1, got {block_size!r}")
     moments = CoMoments(scores.n_classes)
-    for block in entry.function(scores, convert, block_size):
+    blocks = progress(entry.function(scores, convert, block_size), total=scores.n_samples,
+                      desc=f"{measure} similarity", unit="sample", size=len)
+    for block in blocks:
         moments.add(block)
     matrix, constant = moments.correlation()
 

@@ -35,8 +35,8 @@ def main(out_dir="example-output"):
     sim = blocks_rx.compute_similarity(scores)
     ordering = blocks_rx.order_classes(sim, linkage="complete", distance="1-r")
     print("first classes in hclust order:", ordering.ordered_classes[:6])
-    print("4 groups (R cutree numbering):", ordering.cut(4))
-    plot.heatmap(sim, ordering).savefig(out / "example_heatmap.png", dpi=120)
+    print("4 groups (R cutree numbering):", ordering.cut(4).to_dict())
+    plot.heatmap(sim, ordering).savefig(out / "example_heatmap.png", dpi=150)
     print(f"wrote {out / 'example_heatmap.png'}")
 
 

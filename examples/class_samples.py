@@ -36,7 +36,7 @@ def main(out_dir="example-output"):
     fig = class_samples_figure(digits, ordering)
     print("hclust order:", ordering.ordered_classes)
     path = out / "class_samples.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

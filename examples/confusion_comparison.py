@@ -33,7 +33,7 @@ def main(out_dir="example-output"):
     fig, _side_by_side, ordering = confusion_figures(digits)
     print("similarity order (panel d):", ordering.ordered_classes)
     path = out / "confusion_comparison.png"
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

@@ -36,7 +36,7 @@ def main(out_dir="example-output"):
     print(f"{scores.n_samples:,} texts x {scores.n_classes} languages; rows: Pearson on "
           "probabilities, on standardized logits, on within-sample ranks")
     path = out / "fig1_distributions.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

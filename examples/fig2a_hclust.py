@@ -32,7 +32,7 @@ def main(out_dir="example-output"):
     fig, sim, ordering = fig2a_hclust(scores, transform="standardize", source=" (langid, real)")
     print("first classes in hclust order:", ordering.ordered_classes[:6])
     path = out / "fig2a_hclust.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

@@ -33,7 +33,7 @@ def main(out_dir="example-output"):
     # levels: runs of equal terms along the order, one list per level: [(start, end, term)]
     print("top level:", [(term, end - start) for start, end, term in levels[0]])
     path = out / "fig2b_taxonomy.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

@@ -32,7 +32,7 @@ def main(out_dir="example-output"):
     fig = fig3_frequency(data)
     print("left out (star classes):", [data["classes"][j] for j in data["stars"]])
     path = out / "fig3_frequency.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

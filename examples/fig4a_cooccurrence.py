@@ -32,7 +32,7 @@ def main(out_dir="example-output"):
     fig, stars = fig4a_cooccurrence(data)
     print("star classes (ticked):", [data["classes"][j] for j in stars])
     path = out / "fig4a_cooccurrence.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

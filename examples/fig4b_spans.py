@@ -35,7 +35,7 @@ def main(out_dir="example-output"):
     for start, end, label in found:
         print(f"positions {start:2d}-{end - 1:2d}: {label} ({end - start} classes)")
     path = out / "fig4b_spans.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

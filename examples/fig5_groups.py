@@ -36,7 +36,7 @@ def main(out_dir="example-output"):
         print(f"split: {', '.join(pair.first.classes)} | {', '.join(pair.second.classes)} "
               f"(z = {pair.z:.1f})")
     path = out / "fig5_groups.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

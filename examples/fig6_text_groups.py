@@ -35,7 +35,7 @@ def main(out_dir="example-output"):
     for start, end, title, _lines in boxes:         # one box per group: its classes listed
         print(f"{title}, {end - start} classes")
     path = out / "fig6_text_groups.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

@@ -37,7 +37,7 @@ def main(out_dir="example-output"):
         print(f"{title}, {end - start} classes: "
               + ", ".join(line.split(": ")[0] for line in lines))
     path = out / "fig7_examples.png"
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     print(f"wrote {path}")
 
 

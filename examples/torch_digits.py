@@ -103,16 +103,16 @@ def main(out_dir="torch-digits-output"):
     ordering = blocks_rx.order_classes(similarity)
     print("order:", ordering.ordered_classes)
 
-    fig = plot.heatmap(similarity, ordering,
+    shown = plot.heatmap(similarity, ordering,
                        title="digits CNN: class similarity of the output logits\n"
                              f"(Pearson over {similarity.n_samples} held-out images), hclust order")
-    fig.set_size_inches(6.5, 5.5)
-    fig.savefig(out / "digits_output_similarity.png", dpi=130)
+    shown.figure_.set_size_inches(6.5, 5.5)
+    shown.savefig(out / "digits_output_similarity.png", dpi=150)
 
     structure = layer_structure(result, similarity=similarity, ordering=ordering)
     for name, value in structure.agreement.items():
         print(f"layer {name}: Spearman vs output {value:.3f}")
-    plot.layer_heatmaps(structure).savefig(out / "digits_layers.png", dpi=130)
+    plot.layer_heatmaps(structure).savefig(out / "digits_layers.png", dpi=150)
     print(f"wrote {saved}, digits_output_similarity.png and digits_layers.png to {out}/ "
           f"in {time.perf_counter() - started:.1f} s")
 

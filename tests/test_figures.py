@@ -36,11 +36,11 @@ def langid(tmp_path_factory):
 def test_similarity_recovers_the_planted_top_level_and_confusion_does_worse(seed):
     data = planted_taxonomy(seed=seed)
     sim = blocks_rx.compute_similarity(data["scores"], warn=False)
-    by_similarity = adjusted_rand_score(data["top"], hclust(sim).cut(3))
+    by_similarity = adjusted_rand_score(data["top"], hclust(sim).cut_labels(3))
     predictions = data["scores"].argmax(axis=1)
     assert 0.85 < np.mean(predictions == data["labels"]) < 0.98  # few errors: sparse confusions
     confusion = confusion_matrix(data["labels"], predictions, len(data["classes"]))
-    by_confusion = adjusted_rand_score(data["top"], confusion_ordering(confusion).cut(3))
+    by_confusion = adjusted_rand_score(data["top"], confusion_ordering(confusion).cut_labels(3))
     assert by_similarity >= 0.9
     assert by_confusion < by_similarity - 0.3
 
@@ -48,7 +48,7 @@ def test_similarity_recovers_the_planted_top_level_and_confusion_does_worse(seed
 def test_fig1_shows_three_variants_with_their_statistics(langid):
     scores, _ = langid
     fig = figures.fig1_distributions(scores, logit_transform="standardize")
-    axes = [ax for ax in fig.axes if ax.patches]
+    axes = [ax for ax in fig.figure_.axes if ax.patches]
     assert len(axes) == 6
     titles = [ax.get_title() for ax in axes]
     assert [t[:3] for t in titles[::2]] == ["(a)", "(b)", "(c)"]
@@ -67,8 +67,8 @@ def test_fig1_shows_three_variants_with_their_statistics(langid):
 
 def test_fig2b_bands_follow_the_taxonomy_order_and_colours(taxonomy_data):
     fig, ordering, levels = figures.fig2b_taxonomy(taxonomy_data)
-    main = fig.axes[0]
-    bands = [child for child in main.child_axes if child.patches]
+    main = fig.ax_
+    bands = [child for child in main.child_axes if child.get_label().startswith("taxonomy level")]
     assert len(bands) == 2  # top level and second level
     top_names = [p.get_label() for p in bands[0].patches]
     assert top_names == ["indoor", "outdoor-natural", "outdoor-man-made"]
@@ -76,6 +76,10 @@ def test_fig2b_bands_follow_the_taxonomy_order_and_colours(taxonomy_data):
     assert heights == [20, 20, 20]
     colours = {p.get_facecolor() for p in bands[0].patches}
     assert len(colours) == 3
+    # No colour stands for groups of two levels; neighbours in a level differ.
+    second = [p.get_facecolor() for p in bands[1].patches]
+    assert not colours & set(second)
+    assert all(a != b for a, b in zip(second, second[1:]))
     # Ordered classes in each band really have that top-level path.
     for patch in bands[0].patches:
         start = int(patch.get_y() + 0.5)
@@ -87,14 +91,14 @@ def test_fig2b_bands_follow_the_taxonomy_order_and_colours(taxonomy_data):
 def test_fig2a_draws_the_dendrogram_with_one_link_per_merge(langid):
     scores, _ = langid
     fig, sim, ordering = figures.fig2a_hclust(scores)
-    trees = [child for child in fig.axes[0].child_axes if child.collections]
+    trees = [child for child in fig.ax_.child_axes if child.get_label() == "dendrogram"]
     assert len(trees) == 1
     assert len(trees[0].collections[0].get_segments()) == sim.n_classes - 1
 
 
 def test_fig3_excludes_the_dominant_classes_and_breaks_the_axis(multilabel_data):
     fig = figures.fig3_frequency(multilabel_data)
-    head, tail = fig.axes[:2]
+    head, tail = fig.figure_.axes[:2]
     m = len(multilabel_data["classes"])
     assert len(tail.patches) == m - len(multilabel_data["stars"])
     labels = {t.get_text() for ax in (head, tail) for t in ax.texts}
@@ -108,7 +112,7 @@ def test_fig3_excludes_the_dominant_classes_and_breaks_the_axis(multilabel_data)
 def test_fig4a_marks_exactly_the_planted_star_classes(multilabel_data):
     fig, stars = figures.fig4a_cooccurrence(multilabel_data)
     assert sorted(stars) == sorted(multilabel_data["stars"])
-    marks = [child for child in fig.axes[0].child_axes if child.collections]
+    marks = [child for child in fig.ax_.child_axes if child.get_label() == "marks"]
     labels = sorted(t.get_text() for t in marks[0].texts)
     assert labels == sorted(multilabel_data["classes"][j] for j in multilabel_data["stars"])
     segments = marks[0].collections[0].get_segments()
@@ -129,7 +133,7 @@ def test_star_rule_on_a_hand_made_matrix():
 
 def test_fig4b_span_labels_are_the_shared_taxonomy_terms(multilabel_data):
     fig, found = figures.fig4b_spans(multilabel_data)
-    side = [child for child in fig.axes[0].child_axes if child.texts][0]
+    side = [child for child in fig.ax_.child_axes if child.get_label() == "spans"][0]
     assert [t.get_text() for t in side.texts] == [label for _, _, label in found]
     ordering = hclust(blocks_rx.compute_similarity(
         blocks_rx.load_scores(multilabel_data["scores"], classes=multilabel_data["classes"]),
@@ -143,7 +147,7 @@ def test_fig4b_span_labels_are_the_shared_taxonomy_terms(multilabel_data):
 
 def test_fig6_boxes_two_groups_and_lists_their_classes(multilabel_data):
     fig, boxes = figures.fig6_text_groups(multilabel_data)
-    main, text_panel = fig.axes[0], fig.axes[1]
+    main, text_panel = fig.figure_.axes[0], fig.figure_.axes[1]
     rectangles = [p for p in main.patches if p.get_edgecolor()[:3] != (0, 0, 0) and not p.get_fill()]
     assert len(rectangles) == len(boxes) == 2
     listed = [t.get_text() for t in text_panel.texts]
@@ -160,7 +164,7 @@ def test_fig7_finds_script_groups_in_real_langid_data(langid):
     scores, texts = langid
     fig, boxes = figures.fig7_examples(scores, texts)
     assert len(boxes) == 3
-    listed = "\n".join(t.get_text() for t in fig.axes[1].texts)
+    listed = "\n".join(t.get_text() for t in fig.figure_.axes[1].texts)
     assert "Russian (ru)" in listed and "Ukrainian (uk)" in listed  # the Cyrillic block
     assert "Arabic (ar)" in listed and "Persian (fa)" in listed     # the Arabic-script block
 
@@ -168,7 +172,7 @@ def test_fig7_finds_script_groups_in_real_langid_data(langid):
 def test_confusion_figures_on_real_digits():
     digits = datasets.digits_classifier()
     comparison, beside, ordering = figures.confusion_figures(digits)
-    images = [ax.images[0] for ax in comparison.axes if ax.images]
+    images = [ax.images[0] for ax in comparison.axes_ if ax.images]
     assert len(images) == 4
     binary = np.asarray(images[2].get_array())
     assert set(np.unique(binary)) <= {0.0, 1.0}
@@ -176,12 +180,12 @@ def test_confusion_figures_on_real_digits():
     off = (confusion > 0) & ~np.eye(10, dtype=bool)
     own = confusion_ordering(confusion, classes=digits["classes"])
     np.testing.assert_array_equal(binary, off[np.ix_(own.order, own.order)])
-    panel_d = [ax for ax in comparison.axes if ax.images][3]
+    panel_d = [ax for ax in comparison.axes_ if ax.images][3]
     ticks = [t.get_text() for t in panel_d.get_xticklabels()]
     assert ticks == ordering.ordered_classes
     assert np.isnan(np.diag(np.asarray(images[1].get_array(), dtype=float))).all()  # no diagonal
     # Side by side: similarity and confusion share one order.
-    left, right = [ax for ax in beside.axes if ax.images]
+    left, right = [ax for ax in beside.axes_ if ax.images]
     assert [t.get_text() for t in left.get_yticklabels()] == ordering.ordered_classes
     assert [t.get_text() for t in right.get_yticklabels()] == ordering.ordered_classes
     shown = np.asarray(right.images[0].get_array(), dtype=float)
@@ -193,8 +197,8 @@ def test_class_samples_shows_one_thumbnail_per_class_in_order():
     digits = datasets.digits_classifier()
     _, _, ordering = figures.confusion_figures(digits)
     fig = figures.class_samples_figure(digits, ordering)
-    assert [ax.get_title().split(". ", 1)[1] for ax in fig.axes] == ordering.ordered_classes
-    for ax, name in zip(fig.axes, ordering.ordered_classes):
+    assert [ax.get_title().split(". ", 1)[1] for ax in fig.figure_.axes] == ordering.ordered_classes
+    for ax, name in zip(fig.figure_.axes, ordering.ordered_classes):
         np.testing.assert_array_equal(ax.images[0].get_array(), digits["images"][name])
 
 
@@ -227,7 +231,7 @@ def test_fig5_marks_the_planted_failed_group_and_boxes_the_split_pair():
     fig, found = figures.fig5_groups(data)
     planted_failed = {data["classes"][j] for j in data["failed"]}
     assert set(found.failed[0].classes) == planted_failed
-    main = fig.axes[0]
+    main = fig.figure_.axes[0]
     boxes = [p for p in main.patches if not p.get_fill() and p.get_edgecolor()[0] > 0.7
              and p.get_edgecolor()[1] < 0.3]
     assert len(boxes) == len(found.split) == 1

@@ -93,16 +93,16 @@ def test_hclust_scatters_the_planted_failed_group(planted):
     position = np.argsort(ordering.order)
     runs = 1 + np.count_nonzero(np.diff(np.sort(position[members])) > 1)
     assert runs >= 4
-    assert set(ordering.cut(2)[members]) == {1, 2}
+    assert set(ordering.cut_labels(2)[members]) == {1, 2}
     # ...while the top level is exactly the planted A | B split.
-    top = ordering.cut(2)
+    top = ordering.cut_labels(2)
     assert len({(t, lv) for t, lv in zip(top, truth["level"])}) == 2
 
 
 def test_planted_split_pair_is_dense_but_kept_apart(planted):
     sim, ordering, truth = planted["sim"], planted["ordering"], planted["truth"]
     a, b = ([sim.classes.index(c) for c in side] for side in truth["split"])
-    top = ordering.cut(2)
+    top = ordering.cut_labels(2)
     assert set(top[a]).isdisjoint(top[b])
     across = sim.matrix[np.ix_(top == 1, top == 2)].mean()
     assert sim.matrix[np.ix_(a, b)].mean() > across + 0.1
@@ -441,7 +441,6 @@ def test_group_methods_on_three_classes(name):
 
 
 def test_groups_heatmap_draws_what_it_is_given(planted, tmp_path):
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     from blocks_rx.plot import groups_heatmap
@@ -450,17 +449,18 @@ def test_groups_heatmap_draws_what_it_is_given(planted, tmp_path):
     failed, split, coherent = planted["failed"], planted["split"], planted["coherent"]
     fig = groups_heatmap(sim, ordering, planted["groups"], failed=failed, split=split,
                          coherent=coherent)
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    ax = fig.ax_
+    assert ax is fig.figure_.axes[0]
     red = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid() == "split"]
-    assert len(red) == len(split)
+    assert red == fig.split_patches_ and len(red) == len(split)
     for box, pair in zip(red, split):  # rows: the earlier block, columns: the later one
         assert box.get_x() == pair.second.start - 0.5 and box.get_width() == pair.second.size
         assert box.get_y() == pair.first.start - 0.5 and box.get_height() == pair.first.size
         assert box.get_edgecolor()[:3] == pytest.approx((0.839, 0.153, 0.157), abs=1e-2)
     green = [p for p in ax.patches if p.get_gid() == "coherent"]
-    assert len(green) == len(coherent)
+    assert green == fig.coherent_patches_ and len(green) == len(coherent)
     columns = [a for a in ax.child_axes if a.get_label().startswith("failed ")]
+    assert columns == fig.failed_axes_
     assert [a.get_label() for a in columns] == [f"failed G{p.group + 1}" for p in failed]
     marks = columns[0].collections[0].get_segments()
     ys = sorted(segment[0][1] for segment in marks)
@@ -477,8 +477,8 @@ def test_groups_heatmap_without_annotations_and_with_wrong_classes(planted):
 
     sim, ordering, groups = planted["sim"], planted["ordering"], planted["groups"]
     fig = groups_heatmap(sim, ordering, groups)
-    assert not [p for p in fig.axes[0].patches if p.get_gid() in ("split", "coherent")]
-    assert not [a for a in fig.axes[0].child_axes if a.get_label().startswith("failed ")]
+    assert not [p for p in fig.figure_.axes[0].patches if p.get_gid() in ("split", "coherent")]
+    assert not [a for a in fig.figure_.axes[0].child_axes if a.get_label().startswith("failed ")]
     other = bg.fuzzy_groups(sim.matrix, n_groups=3, classes=[f"x{j}" for j in range(sim.n_classes)])
     with pytest.raises(ValueError, match="groups and the similarity matrix"):
         groups_heatmap(sim, ordering, other)
@@ -489,13 +489,13 @@ def test_memberships_image_is_classes_in_order_by_groups(planted):
 
     groups, ordering, failed = planted["groups"], planted["ordering"], planted["failed"]
     fig = memberships(groups, ordering, failed=failed)
-    image = np.asarray(fig.axes[0].images[0].get_array())
+    image = np.asarray(fig.image_.get_array())
     assert image.shape == (groups.n_classes, groups.n_groups)
-    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    labels = [t.get_text() for t in fig.figure_.axes[0].get_xticklabels()]
     columns = [int(text[1:]) - 1 for text in labels]  # labels are 1-based: G1, G2, ...
     assert sorted(columns) == list(range(groups.n_groups))
     np.testing.assert_array_equal(image, groups.memberships[np.ix_(ordering.order, columns)])
-    blue = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_color() != "black"]
+    blue = [t.get_text() for t in fig.figure_.axes[0].get_xticklabels() if t.get_color() != "black"]
     assert blue == [f"G{p.group + 1}" for p in failed]
 
 

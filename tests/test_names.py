@@ -100,8 +100,9 @@ def test_literal_text_is_drawn_as_given_never_as_math(text):
     assert artist._preprocess_math(artist.get_text()) == (text, False)
 
 
-def drawn_texts(fig) -> list[str]:
+def drawn_texts(shown) -> list[str]:
     """Every string the figure draws, as drawn; fails if any would be drawn as math."""
+    fig = shown.figure_
     fig.savefig(io.BytesIO(), format="png", dpi=40)  # raises if any text fails to draw
     shown = []
     for artist in fig.findobj(Text):

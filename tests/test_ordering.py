@@ -92,7 +92,7 @@ def test_cut_numbers_groups_like_cutree_and_agrees_with_scipy_fcluster():
     M = np.corrcoef(rng.normal(size=(60, 30)), rowvar=False)
     ordering = hclust(M)
     for k in (1, 2, 5, 30):
-        groups = ordering.cut(k)
+        groups = ordering.cut_labels(k)
         assert groups.max() == k
         # cutree numbers groups by first appearance in the input order
         firsts = [np.flatnonzero(groups == g)[0] for g in range(1, k + 1)]
@@ -122,7 +122,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="non-finite"):
         hclust(np.full((3, 3), np.nan))
     with pytest.raises(ValueError, match="k must be between 1 and 3"):
-        hclust(M).cut(4)
+        hclust(M).cut_labels(4)
 
 
 def test_taxonomy_order_groups_by_path_in_the_taxonomy_order(tmp_path):

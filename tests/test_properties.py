@@ -259,7 +259,7 @@ def partitions(ordering) -> dict[int, set[frozenset[str]]]:
     """The partition of the class names at every cut k = 1..m of a tree."""
     out = {}
     for k in range(1, ordering.n_classes + 1):
-        groups = ordering.cut(k)
+        groups = ordering.cut_labels(k)
         out[k] = {frozenset(c for c, g in zip(ordering.classes, groups) if g == group)
                   for group in set(groups.tolist())}
         assert len(out[k]) == k

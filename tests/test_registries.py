@@ -91,7 +91,7 @@ def test_distances_match_their_r_expression(distance, m):
 def test_every_linkage_gives_a_tree_on_few_classes(linkage, m):
     ordering = hclust(similarity_of(m), linkage=linkage, hclust_backend="python")
     assert sorted(ordering.order.tolist()) == list(range(m))
-    assert ordering.merge.shape == (m - 1, 2) and ordering.cut(m).tolist() == list(range(1, m + 1))
+    assert ordering.merge.shape == (m - 1, 2) and ordering.cut_labels(m).tolist() == list(range(1, m + 1))
 
 
 @pytest.mark.parametrize("backend", list(HCLUST_BACKENDS))

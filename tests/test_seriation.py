@@ -109,10 +109,10 @@ def test_control_parameters_reach_r(similarity200):
 
 def test_tree_methods_keep_their_tree_and_can_be_cut(similarity200):
     ordering = seriate(similarity200, "OLO_complete")
-    assert ordering.merge is not None and ordering.cut(4).max() == 4
+    assert ordering.merge is not None and ordering.cut_labels(4).max() == 4
     # OLO reorders the leaves of the complete-linkage tree without changing its clusters.
     plain = hclust(similarity200)
-    assert len(set(zip(plain.cut(4), ordering.cut(4)))) == 4
+    assert len(set(zip(plain.cut_labels(4), ordering.cut_labels(4)))) == 4
 
 
 def test_slow_methods_warn_with_an_estimate_before_running(monkeypatch):

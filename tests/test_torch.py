@@ -485,7 +485,7 @@ def test_layer_heatmaps_draw_every_layer_in_the_common_order(cnn_run):
     _, _, _, result = cnn_run
     structure = layer_structure(result)
     fig = plot.layer_heatmaps(structure)
-    panels = {ax.get_label(): ax for ax in fig.axes if ax.get_label().startswith("matrix:")}
+    panels = {ax.get_label(): ax for ax in fig.figure_.axes if ax.get_label().startswith("matrix:")}
     assert list(panels) == ["matrix:act1", "matrix:fc", "matrix:output"]
     order = structure.ordering.order
     for name, sim in [*structure.layers.items(), ("output", structure.output)]:

@@ -124,7 +124,7 @@ def place_groups(groups: Groups, ordering: Ordering, similarity, *,
     _same_classes(names, ordering, groups)
     n = len(names)
     position = ordering.positions
-    top = ordering.cut(n_top) if ordering.merge is not None and n >= n_top else None
+    top = ordering.cut_labels(n_top) if ordering.merge is not None and n >= n_top else None
     background = _off_diagonal_mean(matrix)
     placements = []
     for k in range(groups.n_groups):

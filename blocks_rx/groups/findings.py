@@ -47,6 +47,43 @@ class GroupFindings:
                       DeprecationWarning, stacklevel=2)
         return self.fuzzy
 
+    def to_frame(self):
+        """One row per class (input order): the crisp group and memberships
+        (:meth:`Groups.to_frame`), then the failed and split groups the class is in with
+        their z-scores, ``;``-separated in the order of :attr:`failed` and :attr:`split`:
+        the columns of ``groups.csv``."""
+        frame = self.fuzzy.to_frame()
+        classes = list(self.fuzzy.classes)
+        failed_in = {c: [] for c in classes}
+        for placement in self.failed:
+            z = getattr(placement.evidence, "z", float("nan"))
+            for c in placement.classes:
+                failed_in[c].append((f"G{placement.group + 1}", f"{z:.2f}"))
+        split_in = {c: [] for c in classes}
+        for number, pair in enumerate(self.split, start=1):
+            for c in pair.first.classes + pair.second.classes:
+                split_in[c].append((f"S{number}", f"{pair.z:.2f}"))
+        for name, found in (("failed", failed_in), ("split", split_in)):
+            frame[f"{name}_groups"] = [";".join(g for g, _ in found[c]) for c in classes]
+            frame[f"{name}_z"] = [";".join(z for _, z in found[c]) for c in classes]
+        return frame
+
+    def _repr_html_(self) -> str:
+        from ..summaries import html_summary
+
+        def listed(items, label):
+            def z(x):
+                return getattr(x, "z", getattr(getattr(x, "evidence", None), "z", float("nan")))
+            return ", ".join(f"{label(i, x)} (z {z(x):.1f})"
+                             for i, x in enumerate(items, start=1)) or "none"
+
+        rows = [("fuzzy groups", f"{self.fuzzy.n_groups} ({self.fuzzy.method})"),
+                ("coherent", len(self.coherent)),
+                ("failed", listed(self.failed, lambda i, p: f"G{p.group + 1}")),
+                ("split", listed(self.split, lambda i, p: f"S{i}")),
+                ("rules", "failed and split: z against random groups, corrected p <= 0.01")]
+        return html_summary("Group findings", rows)
+
     def report(self) -> dict:
         """The findings as plain JSON-ready values (the ``groups`` part of report.json)."""
         g = self.fuzzy

@@ -134,6 +134,37 @@ class Groups:
         """Class names in group ``k`` (its overlapping set), in input order."""
         return tuple(self.classes[j] for j in self.members(k))
 
+    def to_frame(self):
+        """One row per class (input order): ``group`` (crisp, ``G1``...) and
+        ``membership_G<k>`` for every group.
+
+        >>> import numpy as np
+        >>> M = np.kron(np.eye(2), np.ones((3, 3))) * 0.8 + 0.2 * np.eye(6)
+        >>> fuzzy_groups(M, n_groups=2).to_frame().columns.tolist()
+        ['group', 'membership_G1', 'membership_G2']
+        """
+        import pandas as pd
+
+        frame = pd.DataFrame({"group": [f"G{k + 1}" for k in self.crisp]},
+                             index=pd.Index(self.classes, name="class"))
+        for k in range(self.n_groups):
+            frame[f"membership_G{k + 1}"] = self.memberships[:, k]
+        return frame
+
+    def _repr_html_(self) -> str:
+        from ..summaries import html_summary
+
+        sizes = np.bincount(self.crisp, minlength=self.n_groups)
+        rows = [("method", f"{self.method}, fuzzifier {self.fuzzifier:g}"),
+                ("groups", f"{self.n_groups} (sizes {', '.join(map(str, sizes[:12]))}"
+                           + (", ..." if self.n_groups > 12 else "") + ")"),
+                ("embedding", f"{self.embedding}, {self.n_components} dimensions"),
+                ("overlap threshold", f"{self.threshold:.3g}"),
+                ("classes in 2+ groups", int(np.sum(self.overlap.sum(axis=1) > 1)))]
+        if self.collapsed:
+            rows.append(("warning", "the fit collapsed: memberships are near uniform"))
+        return html_summary("Fuzzy groups", rows)
+
     def provenance(self) -> dict:
         """What was computed, as plain JSON-ready values."""
         return {

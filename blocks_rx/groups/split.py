@@ -110,7 +110,7 @@ def split_groups(
     ordering : Ordering
         With a tree (hclust); must order the same classes.
     n_top : int
-        Top-level clusters (``ordering.cut(n_top)``).
+        Top-level clusters (``ordering.cut_labels(n_top)``).
     n_blocks : int, optional
         The finest cut whose clusters are candidates; default ``4 * sqrt(m)``, at most m.
 
@@ -139,7 +139,7 @@ def split_groups(
         raise ValueError(f"split groups need a tree to cut; a {ordering.method!r} ordering has "
                          "none (use hclust)")
     grid = _BlockGrid(matrix, ordering, _fine_cut_size(len(names), n_top, n_blocks))
-    top = ordering.cut(n_top)[np.asarray(ordering.order)]
+    top = ordering.cut_labels(n_top)[np.asarray(ordering.order)]
     tops = [(int(s), int(e)) for s, e in _stretches(top)]
     rng = np.random.default_rng(seed)
     found = []
@@ -176,7 +176,7 @@ class _BlockGrid:
 
     def __init__(self, matrix, ordering: Ordering, n_blocks: int, rows_per_stripe: int = 1024):
         order = np.asarray(ordering.order)
-        fine = ordering.cut(n_blocks)[order]
+        fine = ordering.cut_labels(n_blocks)[order]
         self.starts = np.array([s for s, _ in _stretches(fine)])
         self.ends = np.r_[self.starts[1:], order.size]
         self.matrix, self.order = matrix, order

@@ -16,8 +16,8 @@ Every ordering is one entry of :data:`ORDERINGS` (``blocks-rx methods`` lists th
 >>> import numpy as np
 >>> M = np.array([[1, .9, 0, 0], [.9, 1, 0, 0], [0, 0, 1, .8], [0, 0, .8, 1]])
 >>> ordering = order_classes(M, "hclust", hclust_backend="python")
->>> ordering.order, ordering.cut(2)
-(array([0, 1, 2, 3]), array([1, 1, 2, 2]))
+>>> ordering.order, ordering.cut(2).tolist()
+(array([0, 1, 2, 3]), [1, 1, 2, 2])
 """
 
 from .distances import DISTANCES, condensed_distance

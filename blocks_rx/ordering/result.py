@@ -89,17 +89,50 @@ class Ordering:
             joined.append(tuple(children))
         return joined
 
-    def cut(self, k: int) -> np.ndarray:
-        """Flat clustering into ``k`` groups, numbered as R's ``cutree(tree, k)``.
+    def cut(self, k: int | None = None, h: float | None = None):
+        """Flat groups, as R's ``cutree(tree, k = k, h = h)``: a pandas Series of group
+        numbers indexed by class (input order), named ``"group"``.
 
-        Groups are the clusters left after undoing the last ``k - 1`` merges, numbered
-        1, 2, ... in order of their first class in the input order.
+        ``k`` gives the number of groups; ``h`` a height in the tree's distance units (for
+        ``1-r``, ``h=0.5`` keeps the merges made at distance 0.5 or less). Groups are numbered
+        1, 2, ... in order of their first class in the input order, as R numbers them.
 
         >>> import numpy as np
         >>> M = np.array([[1, .9, 0, 0], [.9, 1, 0, 0], [0, 0, 1, .8], [0, 0, .8, 1]])
         >>> from blocks_rx.ordering import hclust
-        >>> hclust(M, classes=list("abcd")).cut(2)
-        array([1, 1, 2, 2])
+        >>> hclust(M, classes=list("abcd")).cut(2).to_dict()
+        {'a': 1, 'b': 1, 'c': 2, 'd': 2}
+        >>> hclust(M, classes=list("abcd")).cut(h=0.15).tolist()
+        [1, 1, 2, 3]
+        """
+        import pandas as pd
+
+        if (k is None) == (h is None):
+            raise ValueError("give exactly one of k (number of groups) or h (a height)")
+        if h is not None:
+            k = self._groups_at_height(float(h))
+        index = pd.Index(self.classes, name="class")
+        return pd.Series(self.cut_labels(k), index=index, name="group")
+
+    def _groups_at_height(self, h: float) -> int:
+        """How many groups cutting the tree at height ``h`` leaves (R's rule)."""
+        if self.merge is None:
+            raise ValueError(f"a {self.method!r} ordering has no tree to cut")
+        height = np.asarray(self.height, dtype=np.float64)
+        if np.any(np.diff(height) < 0):
+            raise ValueError("the tree's heights are not increasing (e.g. centroid linkage), "
+                             "so a height does not define a cut; give k instead")
+        return self.n_classes - int(np.count_nonzero(height <= h))
+
+    def cut_labels(self, k: int) -> np.ndarray:
+        """:meth:`cut` into ``k`` groups as a bare int64 array, in input order.
+
+        Groups are the clusters left after undoing the last ``k - 1`` merges.
+
+        >>> import numpy as np
+        >>> from blocks_rx.ordering import hclust
+        >>> hclust(np.array([[1, .9, 0], [.9, 1, 0], [0, 0, 1]])).cut_labels(2)
+        array([1, 1, 2])
         """
         if self.merge is None:
             raise ValueError(f"a {self.method!r} ordering has no tree to cut")
@@ -125,6 +158,42 @@ class Ordering:
         _, first = np.unique(roots, return_index=True)
         number = {roots[i]: g + 1 for g, i in enumerate(sorted(first))}
         return np.array([number[r] for r in roots], dtype=np.int64)
+
+    def to_frame(self, cuts=()):
+        """The order as a DataFrame, first class first: ``position`` (1-based), ``index``
+        (the class's 0-based input index), ``class``, and ``cluster_k<k>`` for each ``k`` in
+        ``cuts`` (as :meth:`cut` numbers the groups). The same columns as ``order.csv``.
+
+        >>> import numpy as np
+        >>> from blocks_rx.ordering import hclust
+        >>> M = np.array([[1, 0, .9], [0, 1, 0], [.9, 0, 1]])
+        >>> hclust(M, classes=list("abc")).to_frame(cuts=[2]).values.tolist()
+        [[1, 1, 'b', 2], [2, 0, 'a', 1], [3, 2, 'c', 1]]
+        """
+        import pandas as pd
+
+        order = np.asarray(self.order)
+        frame = pd.DataFrame({"position": np.arange(1, len(order) + 1), "index": order,
+                              "class": [self.classes[j] for j in order]})
+        for k in cuts:
+            frame[f"cluster_k{k}"] = self.cut_labels(k)[order]
+        return frame
+
+    def _repr_html_(self) -> str:
+        from ..summaries import first_names, html_summary
+
+        rows = [("method", self.method + (f", {self.linkage} linkage on {self.distance}"
+                                          if self.linkage else "")),
+                ("classes in order", first_names(self.ordered_classes))]
+        if self.hclust_backend:
+            rows.append(("hclust computed by", "R" if self.hclust_backend == "r" else
+                         "Python (R's routine, exact)"))
+        if self.merge is not None:
+            rows.append(("tree heights", f"{float(np.min(self.height)):.3g} to "
+                                         f"{float(np.max(self.height)):.3g}"))
+        if self.note:
+            rows.append(("note", self.note))
+        return html_summary("Ordering", rows)
 
     def scipy_linkage(self) -> np.ndarray:
         """The tree as a scipy linkage matrix (``scipy.cluster.hierarchy`` conventions)."""

@@ -94,7 +94,7 @@ def spans(ordering: Ordering, groups, *, names=None, taxonomy=None, min_size: in
     ----------
     ordering : Ordering
     groups : array (m,)
-        A group per class, in input order (e.g. ``ordering.cut(6)``).
+        A group per class, in input order (e.g. ``ordering.cut_labels(6)``).
     names : dict, optional
         Label per group. Otherwise, with a ``taxonomy``, the deepest taxonomy term shared by
         more than half of the span's classes (else the most frequent top-level term), and

@@ -31,25 +31,49 @@ def _side_axes(ax, side: str, offset: float, width: float):
 def add_bands(ax, levels, *, offset: float = 0.01, width: float = 0.035, fontsize: float = 7.0):
     """Coloured bands, one column per taxonomy level, right of the matrix.
 
-    ``levels`` is a list (top level first) of lists of ``(start, end, name)``. Each group is a
-    coloured block labelled with its name when it is tall enough to hold it.
+    ``levels`` is a list (top level first) of lists of ``(start, end, name)``. Top-level
+    groups take distinct colours; a group of a deeper level takes a tint of the colour of
+    the top-level group it lies in, lighter and darker in turn, so no colour stands for two
+    levels. Each group is labelled with its name when it is tall enough to hold it.
     Returns the band axes, top level first.
     """
     from matplotlib.patches import Rectangle
 
     axes = []
     m = max(end for level in levels for _, end, _ in level)
+    top = [(start, end, BAND_COLOURS[i % len(BAND_COLOURS)])
+           for i, (start, end, _) in enumerate(levels[0])]
     for depth, level in enumerate(levels):
         band = _side_axes(ax, "right", offset + depth * (width + 0.004), width)
+        band.set_label(f"taxonomy level {depth + 1}")
         for index, (start, end, name) in enumerate(level):
-            colour = BAND_COLOURS[index % len(BAND_COLOURS)]
+            colour = _band_colour(top, start, depth, index)
             band.add_patch(Rectangle((0, start - 0.5), 1, end - start, facecolor=colour,
                                      edgecolor="white", linewidth=0.6, label=name))
             if (end - start) / m > 0.04:
                 band.text(0.5, (start + end - 1) / 2, literal(name), rotation=90, ha="center",
-                          va="center", fontsize=fontsize, color="white", clip_on=True)
+                          va="center", fontsize=fontsize, color=_text_on(colour), clip_on=True)
         axes.append(band)
     return axes
+
+
+def _band_colour(top, start, depth, index):
+    """The top-level colour, or for deeper levels a tint of the enclosing top group's."""
+    from matplotlib.colors import to_rgb
+
+    parent = next((c for s, e, c in top if s <= start < e), BAND_COLOURS[0])
+    if depth == 0:
+        return parent
+    towards_white = 0.55 if index % 2 == 0 else 0.3
+    return tuple(c + (1.0 - c) * towards_white for c in to_rgb(parent))
+
+
+def _text_on(colour) -> str:
+    """Black or white, whichever reads better on ``colour`` (by relative luminance)."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "white"
 
 
 def add_spans(ax, spans, *, offset: float = 0.01, width: float = 0.06, colour: str = "#2a9d3a",
@@ -60,6 +84,7 @@ def add_spans(ax, spans, *, offset: float = 0.01, width: float = 0.06, colour: s
     """
     ax.tick_params(labelleft=False, left=False)
     side = _side_axes(ax, "left", offset, width)
+    side.set_label("spans")
     for start, end, label in spans:
         top, bottom = start - 0.4, end - 0.6
         side.plot([0.95, 0.8, 0.8, 0.95], [top, top, bottom, bottom], color=colour, lw=1.6,
@@ -73,6 +98,7 @@ def add_marks(ax, positions, labels=None, *, offset: float = 0.01, width: float 
               colour: str = "black", fontsize: float = 7.0):
     """Tick marks right of the matrix at the given row positions (e.g. star-pattern classes)."""
     side = _side_axes(ax, "right", offset, width)
+    side.set_label("marks")
     side.hlines(positions, 0.0, 0.6, color=colour, linewidth=1.5)
     for position, label in zip(positions, labels or []):
         side.text(0.7, position, literal(label), ha="left", va="center", fontsize=fontsize,
@@ -114,6 +140,7 @@ def add_dendrogram(ax, ordering, *, height: float = 0.12, colour: str = "0.25"):
         top = node_y[step]
         segments.append([(xs[0], ys[0]), (xs[0], top), (xs[1], top), (xs[1], ys[1])])
     tree = ax.inset_axes([0.0, 1.01, 1.0, height], sharex=ax)
+    tree.set_label("dendrogram")
     tree.add_collection(LineCollection(segments, colors=colour, linewidths=0.5))
     tree.set_ylim(min(0.0, node_y.min()), node_y.max() * 1.02)
     tree.axis("off")

@@ -18,6 +18,84 @@ def new_axes(ax, figsize):
     return fig, fig.add_subplot()
 
 
+def panels_figure(size):
+    """A standalone Figure with constrained layout, for figures of several panels."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained")
+
+
+def new_figure(size):
+    """A standalone Figure with no layout engine, for figures placed by :func:`fit_figure`."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)
+
+
+def add_axes_inches(fig, x, y, width, height):
+    """An axes at a place given in inches from the figure's lower left corner."""
+    figure_width, figure_height = fig.get_size_inches()
+    return fig.add_axes((x / figure_width, y / figure_height, width / figure_width,
+                         height / figure_height))
+
+
+#: The dpi at which :func:`fit_figure` measures text (blocks-rx saves figures at 150 dpi).
+MEASURE_DPI = 150
+
+
+def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: float = 12.0):
+    """Resize a figure (no layout engine) to what is drawn on it, plus ``pad`` inches.
+
+    Every axes keeps its size in inches and moves by the same offset, so tick labels, titles,
+    insets (trees, side columns, colour bars) and legends all end up inside the canvas with
+    no empty band: what ``savefig(bbox_inches="tight")`` does to a saved file, done to the
+    figure itself, so that Jupyter, ``savefig`` and the text checks all see the same thing.
+    A ``title`` is centred in a band of its own above everything; returns its Text (or None).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # Measured at the dpi figures are saved at: hinted glyphs are not exactly proportional.
+    shown_dpi = fig.dpi
+    fig.set_dpi(MEASURE_DPI)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ax in fig.axes:
+        ax.apply_aspect()
+    box = fig.get_tightbbox(renderer)
+    fig.set_dpi(shown_dpi)
+    band = 0.0
+    if title:
+        lines = title.count("\n") + 1
+        band = lines * title_size * 1.35 / 72 + 0.1
+    width, height = fig.get_size_inches()
+    new_width, new_height = box.width + 2 * pad, box.height + 2 * pad + band
+    dx, dy = pad - box.x0, pad - box.y0
+    for ax in fig.axes:
+        p = ax.get_position()
+        ax.set_position(((p.x0 * width + dx) / new_width, (p.y0 * height + dy) / new_height,
+                         p.width * width / new_width, p.height * height / new_height))
+    fig.set_size_inches(new_width, new_height)
+    if not title:
+        return None
+    return fig.text(0.5, 1.0 - pad / new_height, title, ha="center", va="top",
+                    fontsize=title_size)
+
+
+def move_beside(fig, left, right, gap: float = 0.35) -> None:
+    """Move the axes ``right`` (drawn anywhere right of ``left``) so that ``gap`` inches
+    separate everything drawn with ``left`` from everything drawn with ``right``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shown_dpi = fig.dpi
+    fig.set_dpi(MEASURE_DPI)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ax in (left, right):
+        ax.apply_aspect()
+    shift = (left.get_tightbbox(renderer).x1 - right.get_tightbbox(renderer).x0) / MEASURE_DPI
+    fig.set_dpi(shown_dpi)
+    p = right.get_position()
+    right.set_position((p.x0 + (shift + gap) / fig.get_figwidth(), p.y0, p.width, p.height))
+
+
 def label_positions(m: int, max_labels: int) -> list[int]:
     """Positions to label along an axis of ``m`` cells: all, or an even thinning."""
     if m <= max_labels:
@@ -46,20 +124,29 @@ def families_for(text: str) -> list[str]:
     return families
 
 
+#: Where Debian puts the fonts set-up installs (fonts-noto-core; fonts-wqy-microhei for
+#: Chinese, Japanese and Korean), and which of their families to use.
+FONT_FOLDERS = {"/usr/share/fonts/truetype/noto": "NotoSans*-Regular.ttf",
+                "/usr/share/fonts/truetype/wqy": "wqy-microhei.ttc"}
+FALLBACK_FAMILIES = ("Noto Sans", "WenQuanYi Micro Hei")
+
+
 @functools.lru_cache(maxsize=1)
 def _font_coverage() -> dict[str, set[int]]:
-    """Family -> code points, for DejaVu Sans and the installed Noto Sans fonts."""
+    """Family -> code points, for DejaVu Sans and the installed fallback fonts."""
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    paths = {f.name: f.fname for f in font_manager.fontManager.ttflist
-             if f.name == "DejaVu Sans" or (f.name.startswith("Noto Sans") and "Mono" not in f.name)}
-    noto = Path("/usr/share/fonts/truetype/noto")
-    if not any(name.startswith("Noto") for name in paths) and noto.is_dir():
+    def wanted(name):
+        return name == "DejaVu Sans" or (name.startswith(FALLBACK_FAMILIES) and "Mono" not in name)
+
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for folder, pattern in FONT_FOLDERS.items():
         # Fonts installed after matplotlib built its cache: register them now.
-        for file in sorted(noto.glob("NotoSans*-Regular.ttf")):
-            font_manager.fontManager.addfont(str(file))
-            paths.setdefault(font_manager.FontProperties(fname=str(file)).get_name(), str(file))
+        for file in sorted(Path(folder).glob(pattern)) if Path(folder).is_dir() else ():
+            if str(file) not in known:
+                font_manager.fontManager.addfont(str(file))
+    paths = {f.name: f.fname for f in font_manager.fontManager.ttflist if wanted(f.name)}
     coverage = {}
     for name in sorted(paths, key=lambda n: (n != "DejaVu Sans", n)):
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..names import literal
-from ._common import new_axes
+from ._common import panels_figure
+from ._display import PanelsDisplay
 
 
 def distributions(panels, *, fig=None, bins: int = 60):
@@ -18,26 +19,28 @@ def distributions(panels, *, fig=None, bins: int = 60):
         ``class_name``, ``values`` (that class's input values), ``values_stats`` and
         ``similarities`` (off-diagonal values), ``similarity_stats`` as returned by
         :func:`blocks_rx.similarity.describe`.
-    fig : Figure, optional
+    fig : Figure or SubFigure, optional
+        Draw into this (its panels are added to what it holds); default a new standalone
+        Figure.
     bins : int
 
     Returns
     -------
-    matplotlib.figure.Figure
+    PanelsDisplay
+        ``axes_``: left and right histogram of each row, row by row.
 
     Examples
     --------
     >>> import numpy as np
     >>> from blocks_rx.similarity import describe
     >>> v, s = np.arange(10.0), np.linspace(-1, 1, 45)
-    >>> fig = distributions([dict(label="pearson on logits", class_name="cat", values=v,
+    >>> shown = distributions([dict(label="pearson on logits", class_name="cat", values=v,
     ...     values_stats=describe(v), similarities=s, similarity_stats=describe(s))])
-    >>> len(fig.axes)
+    >>> len(shown.axes_)
     2
     """
     if fig is None:
-        fig, _ = new_axes(None, figsize=(10, 3.2 * len(panels)))
-        fig.clear()
+        fig = panels_figure((10, 3.2 * len(panels)))
     axes = fig.subplots(len(panels), 2, squeeze=False)
     for row, panel in zip(axes, panels):
         left, right = row
@@ -48,7 +51,7 @@ def distributions(panels, *, fig=None, bins: int = 60):
         _histogram(right, panel["similarities"], panel["similarity_stats"], bins, "#c44e52")
         right.set_title(literal(f"{panel['label']}: off-diagonal similarities"), fontsize=9)
         right.set_ylabel("class pairs")
-    return fig
+    return PanelsDisplay(axes[0, 0], axes.ravel())
 
 
 def _histogram(ax, values, stats, bins, color):

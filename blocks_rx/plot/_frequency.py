@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..names import literal
-from ._common import new_axes
+from ._common import panels_figure
+from ._display import PanelsDisplay
 
 
 def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | None = None,
@@ -28,13 +29,14 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
 
     Returns
     -------
-    matplotlib.figure.Figure
-        ``fig.axes[0]`` is the upper (head) panel, ``fig.axes[1]`` the lower (tail) panel.
+    PanelsDisplay
+        ``axes_[0]`` is the upper (head) panel, ``axes_[1]`` the lower (tail) panel;
+        ``bars_`` the two bar containers.
 
     Examples
     --------
-    >>> fig = frequency([500, 40, 30, 7, 3, 2], list("abcdef"), exclude=["a"], n_labels=2)
-    >>> sorted(t.get_text() for ax in fig.axes for t in ax.texts)
+    >>> shown = frequency([500, 40, 30, 7, 3, 2], list("abcdef"), exclude=["a"], n_labels=2)
+    >>> sorted(t.get_text() for ax in shown.axes_ for t in ax.texts)
     ['b', 'f']
     """
     counts = np.asarray(counts, dtype=np.float64)
@@ -50,12 +52,10 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
     if split is None:
         split = float(np.quantile(shown, 0.9))
     if fig is None:
-        fig, _ = new_axes(None, figsize=(11, 5))
-        fig.clear()
+        fig = panels_figure((11, 5))
     head, tail = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2.2], "hspace": 0.05})
     x = np.arange(len(shown))
-    for ax in (head, tail):
-        ax.bar(x, shown, width=1.0, color=colour, edgecolor="none")
+    bars = [ax.bar(x, shown, width=1.0, color=colour, edgecolor="none") for ax in (head, tail)]
     top = shown.max() * 1.08
     head.set_ylim(split, top if top > split else split + 1)
     tail.set_ylim(0, split)
@@ -83,7 +83,7 @@ def frequency(counts, classes, *, exclude=(), n_labels: int = 8, split: float | 
     if title is None:
         title = "class frequency" + (f", excluding {', '.join(exclude)}" if exclude else "")
     head.set_title(literal(title), fontsize=10)
-    return fig
+    return PanelsDisplay(head, [head, tail], bars=bars)
 
 
 def _label_positions(n: int, count: int) -> list[int]:

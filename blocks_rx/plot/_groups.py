@@ -11,7 +11,8 @@ import numpy as np
 
 from ..names import literal
 from ._annotate import _side_axes
-from ._common import label_positions, new_axes
+from ._common import fit_figure, label_positions, new_axes
+from ._display import GroupsDisplay, MembershipsDisplay
 
 #: The paper's colours: green for coherent groups, blue for failed ones, red for split ones.
 COHERENT = "#2a9d3a"
@@ -29,9 +30,11 @@ def groups_heatmap(
     *,
     max_failed: int = 6,
     max_labels: int = 100,
-    cmap: str = "RdYlBu_r",
+    cmap: str | None = None,
+    robust: bool = False,
     title: str | None = None,
-):
+    ax=None,
+) -> GroupsDisplay:
     """The ordered heatmap with coherent (green), failed (blue) and split (red) groups.
 
     Parameters
@@ -53,16 +56,20 @@ def groups_heatmap(
         Draw columns for at most this many failed groups (the list is ranked).
     max_labels : int
         Class labels along the axes, as :func:`blocks_rx.plot.heatmap`.
-    cmap : str
+    cmap, robust : optional
+        Colour, as :func:`blocks_rx.plot.heatmap` (diverging, centred on 0).
     title : str, optional
+    ax : matplotlib Axes, optional
+        Draw here (leave room at its right for the side columns); default a new Figure.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        ``fig.axes[0]`` is the matrix; red rectangles carry ``gid="split"``, green outlines
-        ``gid="coherent"``; each failed column is an inset axes (in
-        ``fig.axes[0].child_axes``) labelled ``failed G<k>``, whose marks are one ``hlines``
-        collection at the members' positions in the order.
+    GroupsDisplay
+        ``ax_`` is the matrix; ``split_patches_`` the red rectangles (``gid="split"``),
+        ``coherent_patches_`` the green outlines (``gid="coherent"``); ``failed_axes_`` one
+        inset column per failed group, labelled ``failed G<k>``, whose marks are one
+        ``hlines`` collection at the members' positions in the order; ``colorbar_``,
+        ``legend_``.
 
     Examples
     --------
@@ -73,47 +80,51 @@ def groups_heatmap(
     >>> sim = blocks_rx.compute_similarity(S)
     >>> ordering = blocks_rx.order_classes(sim)
     >>> g = bg.fuzzy_groups(sim)
-    >>> fig = groups_heatmap(sim, ordering, g, coherent=bg.coherent_groups(g, ordering, sim))
-    >>> sum(p.get_gid() == "coherent" for p in fig.axes[0].patches)
+    >>> shown = groups_heatmap(sim, ordering, g, coherent=bg.coherent_groups(g, ordering, sim))
+    >>> len(shown.coherent_patches_)
     2
     """
-    from ._heatmap import heatmap
+    from ._heatmap import add_colorbar, heatmap, matrix_figure
 
     _check_classes(similarity.classes, ordering, groups)
     failed = list(failed or [])[:max_failed]
     split = list(split or [])
     coherent = list(coherent or [])
     m = similarity.n_classes
-    side = 7.0 if m <= 40 else 9.0 if m <= 150 else 11.0
-    # Room at the right for the span column, the failed columns and the colour bar.
-    fig, ax = new_axes(None, figsize=(side + 2.2 + 0.32 * len(failed), side + 0.6))
-    heatmap(similarity, ordering, ax=ax, cmap=cmap, max_labels=max_labels, title=title,
-            colorbar=False)
-    offset = _side_columns(ax, coherent, failed, m)
-    for number, pair in enumerate(split, start=1):
-        _split_box(ax, pair, number, m)
-    bar = fig.colorbar(ax.images[0], cax=ax.inset_axes([1.0 + offset + 0.03, 0.2, 0.025, 0.6]))
-    bar.set_label("similarity (correlation)")
-    _legend(ax, groups, failed, split, coherent)
-    return fig
+    owned = ax is None
+    if owned:
+        fig, ax, _ = matrix_figure(m, max_labels)
+    shown = heatmap(similarity, ordering, ax=ax, cmap=cmap, robust=robust,
+                    max_labels=max_labels, title=title, colorbar=False)
+    offset, failed_axes = _side_columns(ax, coherent, failed, m)
+    boxes = [_split_box(ax, pair, number, m) for number, pair in enumerate(split, start=1)]
+    bar = add_colorbar(ax, shown.image_, shown.scale_.label(f"{similarity.measure} similarity"),
+                       extend=shown.scale_.extend, offset=offset)
+    legend = _legend(ax, groups, failed, split, coherent)
+    if owned:
+        fit_figure(ax.get_figure(root=True))
+    return GroupsDisplay(ax, image=shown.image_, colorbar=bar, scale=shown.scale_,
+                         text_ax=None, failed_axes=failed_axes, split_patches=boxes,
+                         coherent_patches=[p for p in ax.patches if p.get_gid() == "coherent"],
+                         legend=legend)
 
 
-def _side_columns(ax, coherent, failed, m) -> float:
+def _side_columns(ax, coherent, failed, m) -> tuple[float, list]:
     """The coherent spans and failed columns right of the matrix; returns the width used
-    (in axes units) so the colour bar goes beyond them."""
+    (in axes units), so the colour bar goes beyond them, and the failed columns."""
     offset = 0.01
     if coherent:
         _coherent_spans(ax, coherent, m, offset)
         offset += 0.065
-    for rank, placement in enumerate(failed):
-        _failed_column(ax, placement, rank, offset + rank * 0.03, m)
+    columns = [_failed_column(ax, placement, rank, offset + rank * 0.03, m)
+               for rank, placement in enumerate(failed)]
     if failed:
         offset += len(failed) * 0.03 + 0.01
-    return offset
+    return offset, columns
 
 
 def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100,
-                cmap: str = "magma_r", gamma: float = 0.5):
+                cmap: str = "magma_r", gamma: float = 0.5) -> MembershipsDisplay:
     """Fuzzy memberships as an image: classes in the ordering's order x groups.
 
     Columns are the groups ``G<k>``, left to right by the median position of their crisp
@@ -137,8 +148,8 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The image is ``fig.axes[0].images[0]``, shape (n_classes, n_groups).
+    MembershipsDisplay
+        ``image_`` has shape (n_classes, n_groups); ``colorbar_`` marks the threshold.
 
     Examples
     --------
@@ -147,8 +158,7 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
     >>> rng = np.random.default_rng(0)
     >>> S = 2 * rng.normal(size=(400, 3))[:, np.repeat([0, 1, 2], 4)] + rng.normal(size=(400, 12))
     >>> sim = blocks_rx.compute_similarity(S)
-    >>> fig = memberships(fuzzy_groups(sim), blocks_rx.order_classes(sim))
-    >>> fig.axes[0].images[0].get_array().shape
+    >>> memberships(fuzzy_groups(sim), blocks_rx.order_classes(sim)).image_.get_array().shape
     (12, 3)
     """
     _check_classes(groups.classes, ordering, groups)
@@ -185,7 +195,7 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
     bar.ax.axhline(groups.threshold, color="#1f77b4", linewidth=2.0)  # the overlap threshold
     bar.ax.text(1.6, groups.threshold, "threshold", transform=bar.ax.get_yaxis_transform(),
                 va="center", fontsize=7, color="#1f77b4")
-    return fig
+    return MembershipsDisplay(ax, image=image, colorbar=bar)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -199,8 +209,10 @@ def _coherent_spans(ax, coherent, m, offset):
     min_rows = m / 40  # label only spans tall enough to hold their label
     for i, placement in enumerate(coherent):
         start, end = placement.span
+        # Not clipped: a block in a corner keeps the sides that lie on the matrix's frame.
         ax.add_patch(Rectangle((start - 0.5, start - 0.5), end - start, end - start, fill=False,
-                               edgecolor=COHERENT, linewidth=1.4, gid="coherent"))
+                               edgecolor=COHERENT, linewidth=1.4, gid="coherent",
+                               clip_on=False))
         top, bottom = start - 0.4, end - 0.6
         x = 0.15 if i % 2 == 0 else 0.3  # alternate, so touching spans stay apart
         column.plot([x + 0.1, x, x, x + 0.1], [top, top, bottom, bottom], color=COHERENT,
@@ -219,6 +231,7 @@ def _failed_column(ax, placement, rank, offset, m):
                   linewidth=max(1.0, min(2.5, 300.0 / m)))
     column.text(0.5, 1.005, f"G{placement.group + 1}", transform=column.transAxes, rotation=90,
                 ha="center", va="bottom", fontsize=7, color=FAILED, fontweight="bold")
+    return column
 
 
 def _split_box(ax, pair, number, m):
@@ -226,14 +239,16 @@ def _split_box(ax, pair, number, m):
 
     first, second = pair.first, pair.second
     # Rows: the earlier block; columns: the later one (the upper triangle).
-    ax.add_patch(Rectangle((second.start - 0.5, first.start - 0.5), second.size, first.size,
-                           fill=False, edgecolor=SPLIT, linewidth=2.0, gid="split"))
+    box = ax.add_patch(Rectangle((second.start - 0.5, first.start - 0.5), second.size,
+                                 first.size, fill=False, edgecolor=SPLIT, linewidth=2.0,
+                                 gid="split"))
     # Inside the box's top-left corner: never over the title or the side columns.
     ax.text(second.start - 0.5 + m * 0.004, first.start - 0.5 + m * 0.004,
             f"S{number}" + (f" z={pair.z:.1f}" if hasattr(pair, "z") else ""),
             color=SPLIT, fontsize=8, fontweight="bold", ha="left", va="top",
             bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none",
                       alpha=0.8))
+    return box
 
 
 def _legend(ax, groups, failed, split, coherent):
@@ -251,14 +266,22 @@ def _legend(ax, groups, failed, split, coherent):
                               label=f"failed groups, members' rows: {shown}"))
     if split:
         handles.append(Line2D([], [], color=SPLIT, lw=2, label=f"split groups ({len(split)})"))
-    if handles:
-        tested = " (failed and split: z against random groups, corrected p <= 0.01)" \
-            if failed or split else ""
-        # A figure legend "outside": constrained layout keeps it clear of the tick labels.
-        ax.figure.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8,
-                         frameon=False, title_fontsize=8,
-                         title=f"fuzzy c-means, {groups.n_groups} groups "
-                               f"(G1-G{groups.n_groups}){tested}")
+    if not handles:
+        return None
+    tested = " (failed and split: z against random groups, corrected p <= 0.01)" \
+        if failed or split else ""
+    # Below the x tick labels (and the x label), wherever they end.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = ax.get_figure(root=True)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    ax.apply_aspect()
+    frame = ax.get_window_extent(renderer)
+    below = (ax.get_tightbbox(renderer).y0 - frame.y0) / frame.height - 0.01
+    return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below), ncol=3,
+                     fontsize=8, frameon=False, title_fontsize=8,
+                     title=f"fuzzy c-means, {groups.n_groups} groups "
+                           f"(G1-G{groups.n_groups}){tested}")
 
 
 def _check_classes(classes, ordering, groups):

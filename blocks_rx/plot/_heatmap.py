@@ -4,37 +4,50 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SimilarityError
 from ..names import literal
-from ._common import label_positions, new_axes
+from ..ordering.result import Ordering
+from ..similarity import Similarity
+from ._colour import Scale, colour_scale
+from ._common import add_axes_inches, fit_figure, label_positions, new_figure
+from ._display import HeatmapDisplay
 
 
 def heatmap(
     similarity,
-    ordering,
+    ordering=None,
     *,
     ax=None,
-    cmap: str = "RdYlBu_r",
+    scale: str = "auto",
+    robust: bool = False,
+    cmap: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
     max_labels: int = 100,
     title: str | None = None,
     colorbar: bool = True,
     **annotations,
-):
-    """Draw the similarity matrix with rows and columns in the given order.
+) -> HeatmapDisplay:
+    """Draw a class-similarity matrix with rows and columns in the given order.
 
     Parameters
     ----------
-    similarity : Similarity
-    ordering : Ordering
-        Must order the same classes.
+    similarity : Similarity, ndarray (m, m) or DataFrame
+        A DataFrame's index names the classes (its columns must be the same classes); an
+        array takes the names of ``ordering``, or ``0 .. m-1``.
+    ordering : Ordering, optional
+        Must order the same classes; default: as given.
     ax : matplotlib Axes, optional
         Draw here; by default a new standalone Figure is made.
-    cmap : str
-        Colormap; the default runs blue (dissimilar) to red (similar).
+    scale : {"auto", "diverging", "sequential"}
+        Diverging (centred on 0, symmetric limits) unless no value off the diagonal is
+        negative; see :mod:`blocks_rx.plot._colour` for the rule, which the colour bar states.
+    robust : bool
+        Limits from the 99th percentile of |value| off the diagonal instead of the largest.
+    cmap : str, optional
+        Colormap; default blue (negative), white (0), red (positive).
     vmin, vmax : float, optional
-        Colour limits; default to the 1st and 99th percentiles of the off-diagonal values,
-        so a few extreme pairs do not wash out the blocks.
+        Colour limits, overriding the rule.
     max_labels : int
         Label every class when there are at most this many; otherwise an even subset.
     title : str, optional
@@ -57,45 +70,35 @@ def heatmap(
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The image is ``fig.axes[0].images[0]``.
+    HeatmapDisplay
+        ``figure_``, ``ax_`` (the matrix), ``image_``, ``colorbar_``, ``scale_`` (limits,
+        map and rule) and ``text_ax_``.
 
     Examples
     --------
     >>> import numpy as np, blocks_rx
     >>> S = np.random.default_rng(0).normal(size=(200, 6))
     >>> sim = blocks_rx.compute_similarity(S)
-    >>> fig = heatmap(sim, blocks_rx.order_classes(sim))
-    >>> fig.axes[0].images[0].get_array().shape
-    (6, 6)
+    >>> shown = heatmap(sim, blocks_rx.order_classes(sim))
+    >>> shown.image_.get_array().shape, shown.scale_.vmin == -shown.scale_.vmax
+    ((6, 6), True)
     """
-    if tuple(ordering.classes) != tuple(similarity.classes):
-        raise ValueError("the ordering and the similarity matrix are for different classes")
-    if vmin is None or vmax is None:
-        lo, hi = np.quantile(similarity.off_diagonal(), [0.01, 0.99])
-        if hi <= lo:
-            lo, hi = lo - 1e-6, hi + 1e-6
-        vmin = lo if vmin is None else vmin
-        vmax = hi if vmax is None else vmax
+    matrix, ordering = _matrix_and_ordering(similarity, ordering)
+    colours = colour_scale(matrix, scale=scale, robust=robust, vmin=vmin, vmax=vmax, cmap=cmap)
     if title is None:
-        m = similarity.n_classes
-        title = (f"{similarity.measure} similarity of {similarity.kind}"
-                 + (f" ({similarity.transform})" if similarity.transform != "none" else "")
-                 + f", {m} classes, {similarity.n_samples:,} samples"
-                 + (f"\n{ordering.method} order, {ordering.linkage} linkage on {ordering.distance}"
-                    if ordering.linkage else f"\n{ordering.method} order"))
-    return ordered_matrix(
-        similarity.matrix, ordering, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
-        max_labels=max_labels, title=title, colorbar="similarity (correlation)" if colorbar else None,
-        **annotations)
+        title = _default_title(similarity, ordering)
+    quantity = (f"{similarity.measure} similarity" if isinstance(similarity, Similarity)
+                else "similarity")
+    return ordered_matrix(matrix, ordering, ax=ax, cmap=colours, max_labels=max_labels,
+                          title=title, colorbar=quantity if colorbar else None, **annotations)
 
 
 def ordered_matrix(
     matrix,
-    ordering,
+    ordering=None,
     *,
     ax=None,
-    cmap: str = "viridis",
+    cmap="viridis",
     vmin=None,
     vmax=None,
     norm=None,
@@ -108,46 +111,132 @@ def ordered_matrix(
     boundaries=None,
     dendrogram: bool = False,
     boxes=None,
-):
+) -> HeatmapDisplay:
     """Draw any class x class matrix (confusion, co-occurrence, ...) in an ordering's order.
 
     Annotations (``bands``, ``spans``, ``marks``, ``boundaries``, ``dendrogram``,
-    ``boxes``) are described under :func:`heatmap`; ``norm`` takes a matplotlib norm (e.g. ``LogNorm``)
-    and ``colorbar`` is the colour bar's label (None for no bar).
+    ``boxes``) are described under :func:`heatmap`; ``norm`` takes a matplotlib norm (e.g.
+    ``LogNorm``) and ``colorbar`` is the colour bar's label (None for no bar). ``cmap`` may be
+    a :class:`~blocks_rx.plot._colour.Scale`, whose limits and rule then apply; ``matrix`` an
+    ndarray or a DataFrame, as :func:`heatmap` takes them.
 
     >>> import numpy as np, blocks_rx
     >>> o = blocks_rx.order_classes(np.eye(3), "identity")
-    >>> ordered_matrix(np.arange(9).reshape(3, 3), o).axes[0].images[0].get_array()[0, 1]
+    >>> ordered_matrix(np.arange(9).reshape(3, 3), o).image_.get_array()[0, 1]
     np.int64(1)
     """
-    matrix = np.asarray(matrix)
+    matrix, ordering = _matrix_and_ordering(matrix, ordering)
     m = matrix.shape[0]
-    if m != ordering.n_classes:
-        raise ValueError(f"a {m}-class matrix cannot take an ordering of {ordering.n_classes} classes")
-    fig, ax, text_ax = _matrix_axes(ax, m, boxes)
+    colours = cmap if isinstance(cmap, Scale) else None
+    if colours is not None:
+        cmap, vmin, vmax = colours.colormap(), colours.vmin, colours.vmax
+    owned = ax is None
+    fig, ax, text_ax = _matrix_axes(ax, m, max_labels, boxes, annotated=dict(
+        bands=len(bands or ()), marks=bool(marks)))
     image = _draw_matrix(ax, matrix, ordering, cmap=cmap, vmin=vmin, vmax=vmax, norm=norm)
     _label_classes(ax, ordering, m, max_labels)
-    side = _add_annotations(ax, ordering, text_ax, bands=bands, spans=spans, marks=marks,
-                            boundaries=boundaries, dendrogram=dendrogram, boxes=boxes)
+    right = _add_annotations(ax, ordering, text_ax, bands=bands, spans=spans, marks=marks,
+                             boundaries=boundaries, dendrogram=dendrogram, boxes=boxes)
     if title:
-        ax.set_title(literal(title), fontsize=10, pad=60 if dendrogram else 6)
+        # Above the tree when there is one: its inset axes is 12% of the matrix's height.
+        pad = 0.13 * _axes_inches(ax)[1] * 72 + 4 if dendrogram else 6
+        ax.set_title(literal(title), fontsize=10, pad=pad)
+    bar = None
     if colorbar:
-        _add_colorbar(fig, ax, image, colorbar, norm, pad=0.01 + side)
-    return fig
+        label = colours.label(colorbar) if colours is not None else colorbar
+        extend = colours.extend if colours is not None else "neither"
+        bar = add_colorbar(ax, image, label, norm=norm, extend=extend, offset=right,
+                           text_ax=text_ax)
+    if owned:
+        fit_figure(fig)
+    return HeatmapDisplay(ax, [ax] + ([text_ax] if text_ax is not None else []), image=image,
+                          colorbar=bar, scale=colours, text_ax=text_ax)
 
 
-def _matrix_axes(ax, m, boxes):
+def _matrix_and_ordering(matrix, ordering):
+    """(matrix as an array, an Ordering of its classes) from a Similarity, DataFrame or array.
+
+    Names known from the matrix (a Similarity's classes, a DataFrame's index) must be those
+    the ordering orders; an array takes the ordering's names. With no ordering: as given.
+    """
+    names = None
+    if isinstance(matrix, Similarity):
+        names, matrix = tuple(matrix.classes), matrix.matrix
+    elif hasattr(matrix, "index") and hasattr(matrix, "columns"):  # a pandas DataFrame
+        names = tuple(str(c) for c in matrix.index)
+        if names != tuple(str(c) for c in matrix.columns):
+            raise SimilarityError("the DataFrame's columns must be its index's classes, "
+                                  "in the same order")
+        matrix = matrix.to_numpy()
+    else:
+        matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise SimilarityError(f"expected a square class x class matrix, got shape {matrix.shape}")
+    m = matrix.shape[0]
+    if ordering is None:
+        classes = names or tuple(str(j) for j in range(m))
+        return matrix, Ordering(order=np.arange(m), classes=classes, method="given",
+                                linkage=None, distance=None, hclust_backend=None)
+    if ordering.n_classes != m:
+        raise SimilarityError(f"a {m}-class matrix cannot take an ordering of "
+                              f"{ordering.n_classes} classes")
+    if names is not None and names != tuple(ordering.classes):
+        raise SimilarityError("the ordering and the matrix are for different classes")
+    return matrix, ordering
+
+
+def _default_title(similarity, ordering) -> str | None:
+    """What a Similarity holds and how it is ordered (None for a bare matrix)."""
+    if not isinstance(similarity, Similarity):
+        return None
+    m = similarity.n_classes
+    return (f"{similarity.measure} similarity of {similarity.kind}"
+            + (f" ({similarity.transform})" if similarity.transform != "none" else "")
+            + f", {m} classes, {similarity.n_samples:,} samples"
+            + (f"\n{ordering.method} order, {ordering.linkage} linkage on {ordering.distance}"
+               if ordering.linkage else f"\n{ordering.method} order"))
+
+
+#: A label's box is about 1.25 times its font size tall: each labelled row needs that room.
+LINE = 1.25
+#: Smallest and largest class-label font sizes (points); labels are thinned below the smallest.
+MIN_FONT, MAX_FONT = 4.5, 8.0
+
+
+def matrix_figure(m: int, max_labels: int, *, text_panel_at: float | None = None,
+                  panel_width: float | None = 4.0):
+    """A new figure holding a matrix axes sized for ``m`` classes and, ``text_panel_at``
+    inches right of it, a second axes (``panel_width`` inches wide: a text panel; None: a
+    second matrix of the same size); :func:`fit_figure` trims the figure once drawn.
+
+    The matrix side gives every label about 6.5 pt, between 5 and 12 inches.
+    """
+    labelled = len(label_positions(m, max_labels))
+    side = float(np.clip(labelled * 6.5 * LINE / 72, 5.0, 12.0))
+    second = side if panel_width is None else panel_width
+    fig = new_figure((side + second + 22.0, side + 8.0))
+    ax = add_axes_inches(fig, 4.0, 4.0, side, side)
+    other = None
+    if text_panel_at is not None:
+        other = add_axes_inches(fig, 4.0 + side + text_panel_at, 4.0, second, side)
+    return fig, ax, other
+
+
+def _matrix_axes(ax, m, max_labels, boxes, annotated):
     """The figure and axes to draw on, plus the text panel that ``boxes`` need (else None)."""
-    if boxes and ax is None:  # a text panel at the right holds the boxes' contents
-        width, height = _size_for(m)
-        fig, ax = new_axes(None, figsize=(width + 5.0, height))
-        ax.remove()
-        ax, text_ax = fig.subplots(1, 2, width_ratios=[width, 4.0])
-        return fig, ax, text_ax
-    if boxes:
-        raise ValueError("boxes need their own figure (leave ax=None)")
-    fig, ax = new_axes(ax, figsize=_size_for(m))
-    return fig, ax, None
+    if ax is not None:
+        if boxes:
+            raise ValueError("boxes need their own figure (leave ax=None)")
+        return ax.get_figure(root=False), ax, None
+    gap = 0.3 + 0.35 * annotated["bands"] + (1.3 if annotated["marks"] else 0.0)
+    return matrix_figure(m, max_labels, text_panel_at=gap if boxes else None)
+
+
+def _axes_inches(ax) -> tuple[float, float]:
+    """The axes' current width and height in inches (before layout: its planned size)."""
+    box = ax.get_position()
+    fig = ax.get_figure(root=True)
+    return box.width * fig.get_figwidth(), box.height * fig.get_figheight()
 
 
 def _draw_matrix(ax, matrix, ordering, *, cmap, vmin, vmax, norm):
@@ -167,10 +256,18 @@ def _draw_matrix(ax, matrix, ordering, *, cmap, vmin, vmax, norm):
 
 
 def _label_classes(ax, ordering, m, max_labels):
-    """Label rows and columns with class names: all of them, or an even subset."""
+    """Label rows and columns with class names: all of them, or an even subset.
+
+    The font fits the row pitch (labels never overlap): from MAX_FONT down to MIN_FONT,
+    below which labels are thinned further.
+    """
     names = ordering.ordered_classes
-    ticks = label_positions(m, max_labels)
-    fontsize = max(4.0, min(9.0, 500.0 / max(len(ticks), 1)))
+    height = min(_axes_inches(ax))
+    fitting = max(1, int(height * 72 / (MIN_FONT * LINE)))
+    ticks = label_positions(m, min(max_labels, fitting))
+    fontsize = float(np.clip(height * 72 / (len(ticks) * LINE), MIN_FONT, MAX_FONT))
+    if len(ticks) > 1:  # thinned labels sit further apart than one row
+        fontsize = float(min(MAX_FONT, height * 72 / m * (ticks[1] - ticks[0]) / LINE))
     labels = [literal(names[i]) for i in ticks]
     ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
     ax.set_yticks(ticks, labels, fontsize=fontsize)
@@ -207,16 +304,30 @@ def _add_annotations(ax, ordering, text_ax, *, bands, spans, marks, boundaries, 
     return side
 
 
-def _add_colorbar(fig, ax, image, label, norm, *, pad):
-    """Add a labelled colour bar for the image."""
-    bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=pad)
-    bar.set_label(literal(label))
+def add_colorbar(ax, image, label, *, norm=None, extend="neither", offset=0.0, text_ax=None):
+    """A labelled colour bar for the image, with arrows at the ends values go beyond.
+
+    The bar is an inset of the matrix axes (so it moves with it), ``offset`` (axes units)
+    past the side annotations; with a text panel (boxes) it lies across the panel's foot
+    instead, so it does not come between the matrix and the boxes that describe it.
+    """
+    fig = ax.get_figure(root=False)
+    if text_ax is not None:
+        cax = text_ax.inset_axes([0.0, 0.02, 0.7, 0.025])
+        bar = fig.colorbar(image, cax=cax, orientation="horizontal", extend=extend)
+    else:
+        bar = fig.colorbar(image, cax=ax.inset_axes([1.02 + offset, 0.2, 0.035, 0.6]),
+                           extend=extend)
+    bar.set_label(literal(label), fontsize=8)
+    bar.ax.set_label("colorbar")
     if norm is not None:  # plain numbers at 1, 2, 5, 10, 20, ... rather than 10^0 notation
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-        bar.ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        bar.ax.yaxis.set_minor_formatter(NullFormatter())
+        axis = bar.ax.xaxis if text_ax is not None else bar.ax.yaxis
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(NullFormatter())
+    return bar
 
 
 #: Above this many classes the image is averaged over blocks of cells before drawing: a figure
@@ -254,8 +365,3 @@ def ordered_image(matrix: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, in
         with np.errstate(invalid="ignore", divide="ignore"):
             pooled[row] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return pooled, factor
-
-
-def _size_for(m: int) -> tuple[float, float]:
-    side = 7.0 if m <= 40 else 10.0 if m <= 150 else 12.0
-    return (side + 1.5, side)

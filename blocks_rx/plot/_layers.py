@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..names import literal
-from ._common import label_positions
+from ._colour import colour_scale
+from ._common import label_positions, panels_figure
+from ._display import PanelsDisplay
 
 #: Short names of the agreement measures, for panel titles.
 _MEASURE_SYMBOL = {"spearman": "Spearman ρ", "cophenetic": "cophenetic r"}
@@ -14,7 +16,7 @@ _MEASURE_SYMBOL = {"spearman": "Spearman ρ", "cophenetic": "cophenetic r"}
 def layer_heatmaps(
     structure,
     *,
-    cmap: str = "RdYlBu_r",
+    cmap: str | None = None,
     panel_size: float = 3.0,
     max_labels: int = 40,
     title: str | None = None,
@@ -26,28 +28,32 @@ def layer_heatmaps(
     blocks that line up across panels are the same classes. Each panel's title gives the
     layer's agreement with the output (``structure.agreement``, computed by
     :func:`blocks_rx.torch.layer_structure`; this function only draws it). Colour limits
-    are per panel (1st to 99th percentile of its off-diagonal values, as in
-    :func:`heatmap`), shown by a colour bar under each panel, because layers differ in
-    their correlation range: early layers' mean activations are often all alike (r > 0.95).
+    are per panel, by :func:`heatmap`'s rule (diverging and centred on 0, ±the largest
+    |r| off the diagonal; diverging even when no r is negative, so white is r = 0 in every
+    panel), shown by a colour bar
+    under each panel, because layers differ in their correlation range: early layers' mean
+    activations are often all alike (r > 0.95).
 
     Parameters
     ----------
     structure : blocks_rx.torch.LayerStructure
-    cmap : str
-        Colormap; blue (dissimilar) to red (similar) by default.
+    cmap : str, optional
+        Colormap; by default blue (negative), white (0), red (positive).
     panel_size : float
         Width of one panel, in inches.
     max_labels : int
         Label every class up to this many classes, else an even subset.
     title : str, optional
         Figure title; default names the order and the agreement measure.
-    fig : Figure, optional
-        Draw into this figure (cleared); default a new standalone Figure.
+    fig : Figure or SubFigure, optional
+        Draw into this (its panels are added to what it holds); default a new standalone
+        Figure.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One matrix axes per layer plus one for the output, left to right.
+    PanelsDisplay
+        ``axes_``: one matrix axes per layer plus one for the output, left to right;
+        ``images_`` and ``colorbars_`` in the same order.
 
     Examples
     --------
@@ -55,8 +61,8 @@ def layer_heatmaps(
     >>> from blocks_rx.torch import collect, layer_structure
     >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     >>> data = [(torch.randn(60, 4), torch.arange(60) % 3)]
-    >>> fig = layer_heatmaps(layer_structure(collect(model, data, layers=["0"])))
-    >>> [ax.get_label() for ax in fig.axes if ax.get_label().startswith("matrix")]
+    >>> shown = layer_heatmaps(layer_structure(collect(model, data, layers=["0"])))
+    >>> [ax.get_label() for ax in shown.axes_]
     ['matrix:0', 'matrix:output']
     """
     ordering = structure.ordering
@@ -64,28 +70,29 @@ def layer_heatmaps(
     panels = [(name, sim) for name, sim in structure.layers.items()]
     panels.append(("output", structure.output))
     if fig is None:
-        from ._common import new_axes
-
-        fig, _ = new_axes(None, figsize=(panel_size * len(panels) + 0.8, panel_size + 1.6))
-    fig.clear()
+        fig = panels_figure((panel_size * len(panels) + 0.8, panel_size + 1.6))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(8.0, 300.0 / max(len(ticks), 1)))
     symbol = _MEASURE_SYMBOL.get(structure.measure, structure.measure)
 
+    drawn = []
     for i, (ax, (name, sim)) in enumerate(zip(axes, panels)):
         if tuple(sim.classes) != tuple(ordering.classes):
             raise ValueError(f"panel {name!r} is for different classes than the ordering")
-        _draw_panel(fig, ax, name, sim, structure, cmap=cmap, ticks=ticks,
-                    fontsize=fontsize, tick_labels=i == 0)
+        drawn.append(_draw_panel(fig, ax, name, sim, structure, cmap=cmap, ticks=ticks,
+                                 fontsize=fontsize, tick_labels=i == 0))
     if title is None:
         title = _default_title(structure)
-    width = fig.get_figwidth()
+    width = fig.bbox.width / fig.get_figure(root=True).dpi  # inches; a SubFigure's own width
     fig.suptitle(literal(_wrap(title, width, 10)), fontsize=10)
     # supxlabel, not fig.text: constrained layout makes room for it below the colour bars.
-    fig.supxlabel(literal(_wrap(f"{symbol}: {structure.description}. Colour limits per panel.",
+    fig.supxlabel(literal(_wrap(f"{symbol}: {structure.description}. Colour limits per panel: "
+                                "±the largest |r| off the diagonal; white is r = 0 in every "
+                                "panel.",
                                 width, 7.5)), fontsize=7.5, color="0.3")
-    return fig
+    return PanelsDisplay(axes[0], axes, images=[image for image, _ in drawn],
+                         colorbars=[bar for _, bar in drawn])
 
 
 def _draw_panel(fig, ax, name, sim, structure, *, cmap, ticks, fontsize, tick_labels):
@@ -93,9 +100,10 @@ def _draw_panel(fig, ax, name, sim, structure, *, cmap, ticks, fontsize, tick_la
     order = np.asarray(structure.ordering.order)
     names = structure.ordering.ordered_classes
     ax.set_label(f"matrix:{name}")
-    lo, hi = _limits(sim)
-    image = ax.imshow(np.asarray(sim.matrix)[np.ix_(order, order)], cmap=cmap, vmin=lo,
-                      vmax=hi, interpolation="nearest" if len(order) <= 400 else "antialiased")
+    colours = colour_scale(sim.matrix, scale="diverging", cmap=cmap)
+    image = ax.imshow(np.asarray(sim.matrix)[np.ix_(order, order)], cmap=colours.colormap(),
+                      vmin=colours.vmin, vmax=colours.vmax,
+                      interpolation="nearest" if len(order) <= 400 else "antialiased")
     labels = [literal(names[t]) for t in ticks]
     ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
     ax.set_yticks(ticks, labels if tick_labels else [], fontsize=fontsize)
@@ -110,10 +118,11 @@ def _draw_panel(fig, ax, name, sim, structure, *, cmap, ticks, fontsize, tick_la
         ax.set_title(literal(f"{name} ({sim.n_samples} features)\n"
                              f"{symbol} vs output = {shown}"), fontsize=9)
     bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.85, pad=0.02,
-                       aspect=25)
+                       aspect=25, extend=colours.extend)
     bar.ax.tick_params(labelsize=7)
     bar.locator = _bar_locator()
     bar.update_ticks()
+    return image, bar
 
 
 def _default_title(structure) -> str:
@@ -132,16 +141,6 @@ def _wrap(text, width_inches, fontsize):
     import textwrap
 
     return textwrap.fill(text, max(30, int(width_inches * 72 / (0.5 * fontsize) * 0.9)))
-
-
-def _limits(sim):
-    values = sim.off_diagonal()
-    if values.size == 0:
-        return -1.0, 1.0
-    lo, hi = np.quantile(values, [0.01, 0.99])
-    if hi <= lo:
-        lo, hi = lo - 1e-6, hi + 1e-6
-    return float(lo), float(hi)
 
 
 def _bar_locator():
