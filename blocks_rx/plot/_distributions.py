@@ -48,9 +48,11 @@ def distributions(panels, *, fig=None, bins: int = 60):
         left.set_title(literal(f"{panel['label']}: input values of class {panel['class_name']!r}"),
                        fontsize=9)
         left.set_ylabel("samples")
+        left.set_xlabel("input value", fontsize=8)
         _histogram(right, panel["similarities"], panel["similarity_stats"], bins, "#c44e52")
         right.set_title(literal(f"{panel['label']}: off-diagonal similarities"), fontsize=9)
         right.set_ylabel("class pairs")
+        right.set_xlabel("similarity", fontsize=8)
     return PanelsDisplay(axes[0, 0], axes.ravel())
 
 

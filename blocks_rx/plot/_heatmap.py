@@ -133,8 +133,12 @@ def ordered_matrix(
     owned = ax is None
     fig, ax, text_ax = _matrix_axes(ax, m, max_labels, boxes, annotated=dict(
         bands=len(bands or ()), marks=bool(marks)))
-    image = _draw_matrix(ax, matrix, ordering, cmap=cmap, vmin=vmin, vmax=vmax, norm=norm)
+    image, factor = _draw_matrix(ax, matrix, ordering, cmap=cmap, vmin=vmin, vmax=vmax,
+                                 norm=norm)
     _label_classes(ax, ordering, m, max_labels)
+    if factor > 1:  # say how the image was reduced to fewer cells than classes
+        ax.set_xlabel(ax.get_xlabel() + f"\nimage: each cell is the mean of {factor} x "
+                      f"{factor} matrix cells")
     right = _add_annotations(ax, ordering, text_ax, bands=bands, spans=spans, marks=marks,
                              boundaries=boundaries, dendrogram=dendrogram, boxes=boxes)
     if title:
@@ -240,7 +244,8 @@ def _axes_inches(ax) -> tuple[float, float]:
 
 
 def _draw_matrix(ax, matrix, ordering, *, cmap, vmin, vmax, norm):
-    """Draw the matrix with rows and columns in the ordering's order; return the image."""
+    """Draw the matrix with rows and columns in the ordering's order; return the image and
+    the pooling factor (1: every cell drawn)."""
     m = matrix.shape[0]
     order = np.asarray(ordering.order)
     shown, factor = ordered_image(matrix, order)
@@ -252,7 +257,7 @@ def _draw_matrix(ax, matrix, ordering, *, cmap, vmin, vmax, norm):
                       extent=(-0.5, size - 0.5, size - 0.5, -0.5))
     ax.set_xlim(-0.5, m - 0.5)
     ax.set_ylim(m - 0.5, -0.5)
-    return image
+    return image, factor
 
 
 def _label_classes(ax, ordering, m, max_labels):
