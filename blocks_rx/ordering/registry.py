@@ -18,6 +18,7 @@ from .hierarchical import HCLUST_BACKENDS, LINKAGES, hclust
 from .result import Ordering, identity, matrix_and_names
 from .seriation import SERIATION_METHODS, seriate
 from .taxonomy import taxonomy_order
+from .two_level import two_level
 
 #: Bytes of one condensed distance (R's dist vector, float64).
 _PAIR = 8
@@ -85,6 +86,20 @@ ORDERINGS.register(OrderingMethod(
     options=(Option("taxonomy", None, "CSV/TSV with columns class,path (e.g. "
                     "bedroom,indoor/home)", metavar="FILE", required=True),),
     family="taxonomy", cost=Cost("constant"), pair_copies=0.0))
+ORDERINGS.register(OrderingMethod(
+    "two-level", two_level,
+    "approximate, for more classes than one hclust holds: coarse groups from hclust of "
+    "sampled landmark classes, then exact hclust within each group (no single tree)",
+    options=(Option("linkage", "complete", "hclust linkage within groups and of the landmarks",
+                    choices=LINKAGES),
+             DISTANCE_OPTION,
+             Option("group_size", 4000, "classes per coarse group (about)", type=int,
+                    metavar="INT", bounds=(2, 10**7)),
+             Option("landmarks", 2000, "sampled classes whose hclust makes the coarse groups",
+                    type=int, metavar="INT", bounds=(2, 10**6)),
+             SEED_OPTION),
+    family="two-level", stochastic=True, cost=Cost("polynomial", 1, 10000, 1.0),
+    pair_copies=0.0))
 ORDERINGS.register(OrderingMethod(
     "identity", identity, "the input order of the classes (a baseline)",
     family="identity", cost=Cost("constant"), pair_copies=0.0))
