@@ -402,8 +402,7 @@ def read(folder, *, verify: bool = True) -> StoredResult:
 def _stored(folder: Path, report: dict) -> StoredResult:
     """The StoredResult of a folder whose report was read (KeyError etc. for a bad one)."""
     run_id = report["run_id"]
-    with np.load(folder / "similarity.npz", allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
+    arrays = npz_arrays_mapped(folder / "similarity.npz")
     if str(arrays.get("run_id")) != run_id:
         raise MixedResultError(f"{folder}: similarity.npz belongs to run "
                                f"{arrays.get('run_id')}, report.json to {run_id}")
@@ -424,6 +423,45 @@ def _stored(folder: Path, report: dict) -> StoredResult:
     groups = _read_groups(folder / "groups.csv", classes) if "groups.csv" in report["files"] else None
     return StoredResult(folder=folder, run_id=run_id, similarity=similarity, ordering=ordering,
                         report=report, groups=groups, confusion=arrays.get("confusion"))
+
+
+def npz_arrays_mapped(path: Path) -> dict:
+    """The arrays of an ``.npz``: small ones loaded, stored (uncompressed) large ones
+    memory-mapped from the file, so reading a 20,000-class result costs no 1.6 GB copy.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.npz"
+    >>> np.savez(path, a=np.arange(3))
+    >>> npz_arrays_mapped(path)["a"].tolist()
+    [0, 1, 2]
+    """
+    arrays = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
+        for info in archive.infolist():
+            key = info.filename.removesuffix(".npy")
+            if info.compress_type == zipfile.ZIP_STORED and info.file_size > STORE_ABOVE_BYTES:
+                arrays[key] = _mapped_member(path, raw, info)
+            else:
+                with archive.open(info) as handle:
+                    arrays[key] = np.lib.format.read_array(handle, allow_pickle=False)
+    return arrays
+
+
+def _mapped_member(path: Path, raw, info):
+    """A stored ``.npy`` member of a zip file as a read-only memory map."""
+    raw.seek(info.header_offset)
+    local = raw.read(30)  # the local file header: name and extra-field lengths at 26 and 28
+    if local[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"{path}: bad local header for {info.filename}")
+    name_length = int.from_bytes(local[26:28], "little")
+    extra_length = int.from_bytes(local[28:30], "little")
+    raw.seek(info.header_offset + 30 + name_length + extra_length)
+    version = np.lib.format.read_magic(raw)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, fortran, dtype = read_header(raw)
+    return np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape,
+                     order="F" if fortran else "C")
 
 
 def read_table(path):

@@ -297,3 +297,23 @@ def test_analysis_html(planted_analysis):
     import base64
 
     assert base64.b64decode(picture).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_large_matrix_is_stored_uncompressed_and_read_back_memory_mapped(tmp_path, monkeypatch):
+    import zipfile
+
+    from blocks_rx import results
+
+    monkeypatch.setattr(results, "STORE_ABOVE_BYTES", 10_000)  # as if the matrix were large
+    scores = np.random.default_rng(3).normal(size=(400, 80)).astype(np.float32)
+    analysis = blocks_rx.analyze(scores, groups=None, hclust_backend="python")
+    folder = tmp_path / "result"
+    blocks_rx.write_result(analysis, folder)
+    with zipfile.ZipFile(folder / "similarity.npz") as archive:
+        kinds = {i.filename: i.compress_type for i in archive.infolist()}
+    assert kinds["matrix.npy"] == zipfile.ZIP_STORED and kinds["order.npy"] == zipfile.ZIP_DEFLATED
+    stored = blocks_rx.read_result(folder)
+    assert isinstance(stored.similarity.matrix, np.memmap)
+    np.testing.assert_array_equal(stored.similarity.matrix, analysis.similarity.matrix)
+    with np.load(folder / "similarity.npz") as npz:  # still an ordinary .npz for numpy
+        np.testing.assert_array_equal(npz["matrix"], analysis.similarity.matrix)
