@@ -19,6 +19,9 @@ from .errors import OptionError
 
 DESCRIPTION = "Class-similarity structure of large classifiers (Alsallakh et al., 2020)."
 
+#: Command-line spellings of engine options whose own name would be ambiguous.
+ENGINE_FLAGS = {"scheduler": "--dask-scheduler"}
+
 #: Old option spellings: old flag -> (new flag, destination).
 DEPRECATED_FLAGS = {
     "--method": ("--measure", "measure"),
@@ -46,8 +49,9 @@ def _registry_help(option, takers: list[str]) -> str:
     return f"{option.help} [{', '.join(takers)}{default}]"
 
 
-def _add_registry_options(group, registry, *, skip=()) -> None:
-    """One flag per option any entry of ``registry`` takes, with the entries named."""
+def _add_registry_options(group, registry, *, skip=(), flags=None) -> None:
+    """One flag per option any entry of ``registry`` takes, with the entries named
+    (``flags`` renames some: ``scheduler`` is ``--dask-scheduler``)."""
     for name, (option, takers) in registry.options().items():
         if name in skip:
             continue
@@ -61,7 +65,7 @@ def _add_registry_options(group, registry, *, skip=()) -> None:
             kwargs.update(choices=list(allowed), metavar=None)
         else:
             kwargs["type"] = option.type
-        group.add_argument(option.flag, **kwargs)
+        group.add_argument((flags or {}).get(name, option.flag), **kwargs)
 
 
 def _key_value(text: str) -> tuple[str, object]:
@@ -75,6 +79,18 @@ def _key_value(text: str) -> tuple[str, object]:
         except ValueError:
             pass
     return key, {"true": True, "false": False}.get(value.lower(), value)
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """``--engine`` and the engines' options (``--device``, ``--dask-scheduler``)."""
+    from .engines import ENGINES
+
+    group = parser.add_argument_group("engine", "what computes the similarity (all agree to "
+                                      "1e-5), and its options (in brackets: which take it)")
+    group.add_argument("--engine", choices=list(ENGINES), default="numpy",
+                       help="; ".join(f"{name}: {entry.description.rstrip('.')}"
+                                      for name, entry in ENGINES.items()))
+    _add_registry_options(group, ENGINES, flags=ENGINE_FLAGS)
 
 
 def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +112,8 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
                        help="drop classes whose scores never vary instead of zeroing them")
     group.add_argument("--block-size", type=int, default=None, metavar="ROWS",
                        help="samples per streamed block (default: about 64 MB worth)")
+
+    _add_engine_options(parser)
 
     builtin = [name for name, entry in ORDERINGS.items() if entry.family != "seriation"]
     group = parser.add_argument_group("ordering", "the order of the classes, and the options "
@@ -145,8 +163,10 @@ def _analysis_kwargs(args) -> dict:
     except ValueError:
         raise OptionError(f"--cuts must be comma-separated whole numbers such as 2,4,8; got "
                           f"{args.cuts!r}") from None
+    from .engines import ENGINES
+
     options = {}
-    for name in set(ORDERINGS.options()) | set(GROUP_METHODS.options()):
+    for name in set(ORDERINGS.options()) | set(GROUP_METHODS.options()) | set(ENGINES.options()):
         value = getattr(args, name, None)
         if value is not None and name != "seed":
             options[name] = dict(value) if name == "control" else value
@@ -157,7 +177,8 @@ def _analysis_kwargs(args) -> dict:
     return dict(measure=args.measure, transform=args.transform,
                 clip_negative=args.clip_negative, drop_constant=args.drop_constant,
                 ordering=args.ordering, groups=args.groups, cuts=cuts, criteria=args.criteria,
-                seed=args.seed, block_size=args.block_size, max_memory=max_memory, **options)
+                seed=args.seed, block_size=args.block_size, max_memory=max_memory,
+                engine=args.engine, **options)
 
 
 class _RaisingParser(argparse.ArgumentParser):
@@ -193,7 +214,9 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                     "heatmap.png, distributions.png, report.json (and groups.csv, "
                     "groups.png). The output folder is replaced whole, only when every file "
                     "is complete.")
-    analyze.add_argument("scores", help="score file: .npy .npz .csv .tsv .parquet .pt")
+    analyze.add_argument("scores", help="score file: .npy .npz .csv .tsv .parquet .pt; read "
+                                        "lazily: .zarr, .h5/.hdf5 (dataset: --key), a folder "
+                                        "or glob of .npy shards")
     analyze.add_argument("--out", required=True, help="output folder (new, empty, or an "
                                                       "earlier result, which is replaced)")
     inputs = analyze.add_argument_group("input")
@@ -202,8 +225,9 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                                          "for a confusion matrix")
     inputs.add_argument("--kind", choices=["logits", "probabilities", "multilabel"],
                         default="logits", help="what the scores are (default: logits)")
-    inputs.add_argument("--key", help="array name inside an .npz or .pt file, or the list "
-                                      "column of a .parquet table that holds the scores")
+    inputs.add_argument("--key", help="array name inside an .npz, .pt, zarr group or HDF5 "
+                                      "file, or the list column of a .parquet table that "
+                                      "holds the scores")
     _add_analysis_options(analyze)
     analyze.add_argument("--export-r", action="store_true",
                          help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
@@ -242,8 +266,8 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                              "fix what is missing")
     methods = commands.add_parser(
         "methods", parents=common,
-        help="every measure, transform, distance, linkage, ordering and group "
-                        "method, with its options and facts")
+        help="every measure, transform, distance, linkage, ordering, group method and "
+             "engine, with its options and facts")
     methods.add_argument("kind", nargs="?", choices=list(_registries()),
                          help="only this kind (default: all)")
 
@@ -262,6 +286,7 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
 
 
 def _registries() -> dict:
+    from .engines import ENGINES
     from .groups import GROUP_METHODS
     from .ordering import DISTANCES, HCLUST_BACKENDS, LINKAGES, ORDERINGS
     from .scores import TRANSFORMS
@@ -269,7 +294,7 @@ def _registries() -> dict:
 
     return {"measures": MEASURES, "transforms": TRANSFORMS, "distances": DISTANCES,
             "linkages": LINKAGES, "hclust-backends": HCLUST_BACKENDS, "orderings": ORDERINGS,
-            "group-methods": GROUP_METHODS}
+            "group-methods": GROUP_METHODS, "engines": ENGINES}
 
 
 def _plain_warning(message, category, *args, **kwargs) -> str:
@@ -382,14 +407,14 @@ def _subcommand(args, say) -> int:
 
 def _analyze(args, say) -> int:
     from .progress import stage
+    from .engines.inputs import open_scores
     from .results import check_target
-    from .scores import load_scores
 
     options = _analysis_kwargs(args)
     check_target(args.out)  # before reading a large input
     with stage(f"reading {args.scores}"):
-        scores = load_scores(args.scores, classes=args.classes, labels=args.labels,
-                             kind=args.kind, key=args.key)
+        scores = open_scores(args.scores, engine=args.engine, classes=args.classes,
+                             labels=args.labels, kind=args.kind, key=args.key)
     if args.dry_run:
         return _dry_run(scores, options)
     status = _run(scores, args.out, options, say)
@@ -410,7 +435,7 @@ def _dry_run(scores, options: dict) -> int:
                measure=options["measure"], ordering=options["ordering"],
                hclust_backend=_backend_for(ordering_options, scores.n_classes),
                groups=options["groups"], criteria=options["criteria"],
-               block_size=options["block_size"])
+               block_size=options["block_size"], engine=options["engine"])
     print(job.describe())
     job.check(max_memory=options["max_memory"])
     print("fits: the job would run")
@@ -418,8 +443,11 @@ def _dry_run(scores, options: dict) -> int:
 
 
 def _method_options(options: dict) -> dict:
+    from .engines import ENGINES
+
     general = {"measure", "transform", "clip_negative", "drop_constant", "ordering", "groups",
-               "cuts", "criteria", "seed", "block_size", "max_memory"}
+               "cuts", "criteria", "seed", "block_size", "max_memory", "engine",
+               *ENGINES.options()}
     return {k: v for k, v in options.items() if k not in general}
 
 

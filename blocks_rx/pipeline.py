@@ -7,6 +7,12 @@ routed to the method that takes them, so adding a method never touches this modu
 ``analyze`` computes and returns an :class:`Analysis`; :mod:`blocks_rx.results` writes it.
 Before allocating anything it runs the preflight (:mod:`blocks_rx.preflight`): a job that
 cannot fit in memory is refused at once, and slow methods are announced before they start.
+
+The scores are read once: the similarity pass (on the chosen engine,
+:data:`~blocks_rx.engines.ENGINES`) also hands every block of rows to block observers that
+keep a row sample for the distribution check and each row's prediction for the confusion
+matrix; the summary statistics of the matrix stream over stripes of it (the report's
+``summary_method`` says how each was made).
 """
 
 from __future__ import annotations
@@ -23,15 +29,19 @@ from . import __version__
 from .ordering import ORDERINGS, Ordering, SlowMethodWarning, order_classes, resolve_backend
 from .progress import enabled_as, stage
 from .registry import Option, OptionError
-from .scores import TRANSFORMS, Scores, load_scores
-from .similarity import (Similarity, compute, confusion_matrix, describe, predictions,
-                         typical_class)
+from .scores import TRANSFORMS, Scores
+from .similarity import (SUMMARY_METHOD, Similarity, compute, confusion_matrix, describe,
+                         describe_off_diagonal, predictions, typical_class)
 
 #: Flat cuts reported in order.csv (those below the number of classes).
 DEFAULT_CUTS = (2, 4, 8, 16)
 
 #: Fuzzy groups need at least this many classes to say anything.
 MIN_CLASSES_FOR_GROUPS = 4
+
+#: Bytes of score rows kept, in the one pass, for the distribution check of the example
+#: class (all rows when they fit; else a seeded uniform sample of rows).
+SAMPLE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +56,8 @@ class Analysis:
     example_values: np.ndarray = field(repr=False)
     similarity_stats: dict = field(default_factory=dict, repr=False)
     example_stats: dict = field(default_factory=dict, repr=False)
+    #: How the summary was gathered: the example values' rows, the passes over the input.
+    summary_method: dict = field(default_factory=dict, repr=False)
     confusion: np.ndarray | None = field(default=None, repr=False)
     criteria: dict | None = None
     findings: object | None = None
@@ -114,6 +126,7 @@ class Analysis:
                 "off_diagonal_similarity": self.similarity_stats,
                 "example_class": {"name": scores.classes[self.example_class],
                                   "values": self.example_stats},
+                "summary_method": self.summary_method,
             },
             "cuts": {str(k): int(v.max()) for k, v in self.cuts.items()},
             "warnings": list(self.warnings),
@@ -147,6 +160,7 @@ def analyze(
     method: str | None = None,
     order: str | None = None,
     progress: bool | None = None,
+    engine: str = "numpy",
     **options,
 ) -> Analysis:
     """Compute the ordered class-similarity matrix of a score matrix, and its groups.
@@ -177,9 +191,15 @@ def analyze(
     progress : bool, optional
         Show the progress of long steps on stderr (True), never (False); default: as set
         for the process (:mod:`blocks_rx.progress`: only when stderr is a terminal).
+    engine : str
+        A name in :data:`~blocks_rx.engines.ENGINES` (numpy, torch, dask): what computes the
+        similarity. Everything the summary needs from the scores (a row sample for the
+        distribution check, the predictions for the confusion matrix) is gathered in the
+        same pass over the input.
     **options
         The chosen methods' own options (``linkage``, ``distance``, ``hclust_backend``,
-        ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...); see :func:`route_options`.
+        ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...; the engine's ``device``
+        or ``scheduler``); see :func:`route_options` and :func:`engine_options`.
 
     Examples
     --------
@@ -191,15 +211,19 @@ def analyze(
     """
     measure, ordering, groups = _renamed(measure, ordering, groups, method, order, options)
     seed, block_size, cuts = _checked_general(seed, block_size, cuts, max_memory)
+    engine_kwargs = engine_options(engine, options)
     ordering_options, group_options = route_options(ordering, groups, options, seed)
     timings: dict[str, float] = {}
     with _recorded_warnings() as caught, enabled_as(progress):
-        scores = _load(scores, cuts, timings)
+        scores = _load(scores, cuts, timings, engine)
         plan, backend = _preflight(scores, measure, ordering, ordering_options, groups,
-                                   criteria, block_size, max_memory)
+                                   criteria, block_size, max_memory, engine)
+        gathered = _OnePass(scores, seed)
         similarity = compute(scores, measure=measure, transform=transform,
-                             clip_negative=clip_negative, block_size=block_size)
+                             clip_negative=clip_negative, block_size=block_size, engine=engine,
+                             observers=gathered.observers, **engine_kwargs)
         timings["similarity"] = similarity.seconds
+        gathered.complete(scores)
         if drop_constant and similarity.constant_classes:
             scores, similarity = _drop_constant(scores, similarity)
         with stage(_ordering_step(ordering, backend, ordering_options)):
@@ -209,7 +233,7 @@ def analyze(
         cut_levels = _cuts(arranged, cuts)
         findings = _groups(similarity, arranged, groups, group_options, seed, timings)
         with _timed(timings, "summary"), stage("summary"):
-            summary = _summary(scores, similarity, transform)
+            summary = _summary(scores, similarity, transform, gathered, seed)
     return Analysis(
         scores=scores, similarity=similarity, ordering=arranged, cuts=cut_levels,
         criteria=criterion_values, findings=findings, timings=timings,
@@ -252,6 +276,27 @@ def route_options(ordering: str, groups: str | None, options: dict, seed: int):
     return ordering_kwargs, group_kwargs
 
 
+def engine_options(engine: str, options: dict) -> dict:
+    """Take the engine's options out of ``options`` (in place), checked and completed.
+
+    An option of another engine is an :class:`OptionError` naming what the chosen one takes.
+
+    >>> options = {"device": "cpu", "linkage": "single"}
+    >>> engine_options("torch", options), options
+    ({'device': 'cpu'}, {'linkage': 'single'})
+    >>> engine_options("numpy", {"scheduler": "tcp://localhost:8786"})
+    Traceback (most recent call last):
+    ...
+    blocks_rx.errors.OptionError: engine 'numpy' does not take scheduler (it takes no options)
+    """
+    from .engines import ENGINES
+
+    entry = ENGINES[engine]
+    names = set(ENGINES.options())
+    given = {name: options.pop(name) for name in list(options) if name in names}
+    return entry.bind(given, kind="engine")
+
+
 def _checked_general(seed, block_size, cuts, max_memory):
     """The options every job takes, checked: (seed, block_size, cuts) or OptionError."""
     from .ordering.registry import SEED_BOUNDS
@@ -291,7 +336,7 @@ def _renamed(measure, ordering, groups, method, order, options):
 
 
 def _preflight(scores, measure, ordering, ordering_options, groups, criteria, block_size,
-               max_memory):
+               max_memory, engine="numpy"):
     """Refuse a job that cannot fit; announce slow steps before they start.
 
     Returns the plan and the hclust backend that will run (None for other orderings).
@@ -303,7 +348,7 @@ def _preflight(scores, measure, ordering, ordering_options, groups, criteria, bl
         backend, _ = resolve_backend(backend, scores.n_classes)
     job = plan(scores.n_samples, scores.n_classes, itemsize=scores.dtype.itemsize,
                measure=measure, ordering=ordering, hclust_backend=backend or "python",
-               groups=groups, criteria=criteria, block_size=block_size)
+               groups=groups, criteria=criteria, block_size=block_size, engine=engine)
     job.check(max_memory=max_memory)
     for text in job.warnings:
         warnings.warn(text, SlowMethodWarning, stacklevel=4)
@@ -350,12 +395,15 @@ def _cuts(arranged: Ordering, cuts) -> dict:
     return {k: arranged.cut_labels(k) for k in cuts if k <= m}
 
 
-def _load(scores, cuts, timings: dict) -> Scores:
-    """The scores, loaded (and timed) unless they are Scores already; cuts checked on them."""
+def _load(scores, cuts, timings: dict, engine: str = "numpy") -> Scores:
+    """The scores, loaded (and timed) unless they are Scores already; cuts checked on them.
+    Dask arrays, zarr, HDF5 and ``.npy`` shards are opened lazily (no data read)."""
+    from .engines.inputs import open_scores
+
     with _timed(timings, "load"):
         if not isinstance(scores, Scores):
             with stage("reading scores"):
-                scores = load_scores(scores)
+                scores = open_scores(scores, engine=engine)
     _check_cuts(cuts, scores.n_classes)
     return scores
 
@@ -390,19 +438,75 @@ def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings
     return findings
 
 
-def _summary(scores: Scores, similarity: Similarity, transform: str) -> dict:
-    """The Fig. 1 check (a typical class's values, the off-diagonal spread) and confusion."""
+class _OnePass:
+    """The block observers ``analyze`` hands to the similarity pass: a row sample for the
+    distribution check and, for single-label data, every row's prediction."""
+
+    def __init__(self, scores: Scores, seed: int):
+        from .engines.observers import Predictions, RowSample
+
+        self.classes = scores.classes
+        self.sample = RowSample.uniform(scores.n_samples, scores.n_classes, scores.dtype,
+                                        budget_bytes=SAMPLE_BYTES, seed=seed)
+        labelled = scores.labels is not None and scores.labels.ndim == 1
+        self.predictions = Predictions(scores.n_samples) if labelled else None
+        self.reads = 1
+
+    @property
+    def observers(self) -> tuple:
+        return tuple(o for o in (self.sample, self.predictions) if o is not None)
+
+    def complete(self, scores: Scores) -> None:
+        """Read the input again only if the similarity pass did not show every row once
+        (a measure that reads the scores some other way)."""
+        if all(o.complete for o in self.observers):
+            return
+        fresh = _OnePass(scores, 0)
+        fresh.sample = type(self.sample)(self.sample.rows, scores.n_classes, scores.dtype)
+        for start, block in scores.iter_chunks(65536):
+            for observer in fresh.observers:
+                observer.observe(start, block)
+        self.sample, self.predictions, self.reads = fresh.sample, fresh.predictions, 2
+
+    def method(self, n_samples: int, seed: int) -> dict:
+        rows = self.sample.rows.size
+        how = ("all rows" if rows == n_samples else
+               f"{rows:,} of {n_samples:,} rows, a uniform sample without replacement "
+               f"(seed {seed})")
+        return {**SUMMARY_METHOD, "example_values": how, "input_reads": self.reads}
+
+
+def _summary(scores: Scores, similarity: Similarity, transform: str, gathered: _OnePass,
+             seed: int = 0) -> dict:
+    """The Fig. 1 check (a typical class's values, the off-diagonal spread) and confusion,
+    from what the similarity pass gathered and the matrix (no further read of the scores)."""
     example = typical_class(similarity)
+    position = {name: j for j, name in enumerate(gathered.classes)}
+    kept = [position[name] for name in similarity.classes]  # all, unless drop_constant
     convert = TRANSFORMS[transform].function
-    parts = [(block if convert is None else convert(block))[:, example]
-             for _, block in scores.iter_chunks(65536)]
-    column = np.concatenate(parts).astype(np.float64)
-    confusion = None
-    if scores.labels is not None and scores.labels.ndim == 1:
-        confusion = confusion_matrix(scores.labels, predictions(scores), similarity.n_classes)
+    rows = gathered.sample.values
+    rows = rows[:, kept] if len(kept) < len(gathered.classes) else rows
+    column = (rows if convert is None else convert(rows))[:, example].astype(np.float64)
     return {"example_class": example, "example_values": column,
-            "similarity_stats": describe(similarity.off_diagonal()),
-            "example_stats": describe(column), "confusion": confusion}
+            "similarity_stats": describe_off_diagonal(similarity.matrix),
+            "example_stats": describe(column),
+            "confusion": _confusion(scores, similarity, gathered, kept),
+            "summary_method": gathered.method(scores.n_samples, seed)}
+
+
+def _confusion(scores: Scores, similarity: Similarity, gathered: _OnePass, kept) -> np.ndarray:
+    """Counts of (true, predicted) from the predictions of the pass; predictions among the
+    kept classes when drop_constant removed one that some sample predicted (read again)."""
+    if scores.labels is None or scores.labels.ndim != 1 or gathered.predictions is None:
+        return None
+    top = gathered.predictions.values
+    if len(kept) < len(gathered.classes):
+        index = np.full(len(gathered.classes), -1)
+        index[kept] = np.arange(len(kept))
+        top = index[top]
+        if (top < 0).any():  # a dropped (constant) class won: the argmax among the others
+            top, gathered.reads = predictions(scores), gathered.reads + 1
+    return confusion_matrix(scores.labels, top, similarity.n_classes)
 
 
 def _drop_constant(scores: Scores, similarity: Similarity):

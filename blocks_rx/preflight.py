@@ -17,11 +17,11 @@ step's real peak against these estimates.
 >>> from blocks_rx.preflight import plan
 >>> job = plan(n_samples=10, n_classes=70_000, itemsize=8)
 >>> round(job.peak / 1e9)
-98
+93
 >>> job.check(available=24e9)
 Traceback (most recent call last):
 ...
-blocks_rx.preflight.PreflightError: this job needs about 98.2 GB of memory at its peak (summary: distribution statistics of the off-diagonal values), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
+blocks_rx.preflight.PreflightError: this job needs about 93.4 GB of memory at its peak (similarity: 70,000 x 70,000 co-moments), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ from dataclasses import dataclass, field, replace
 
 #: Bytes of one block-sized temporary per streamed row block (input, transform, centred).
 _BLOCK_COPIES = 3
-#: float64 copies of the m(m-1)/2 off-diagonal values the summary statistics make at once.
-_SUMMARY_PAIR_COPIES = 4
+#: What the summary statistics hold beside the matrix: they stream over stripes of it
+#: (blocks_rx.similarity.describe_off_diagonal: a 32 MB stripe of float64 values and a few
+#: temporaries of its size), never a copy of the m(m-1)/2 values.
+_SUMMARY_STRIPES = 256e6
+#: The row sample the one pass keeps for the distribution check (pipeline.SAMPLE_BYTES).
+_SAMPLE = 64 * 2**20
 #: What the job's libraries add to the process by each step (R and rpy2, scipy, numba's
 #: compiled code), and what drawing adds at 150 dpi (matplotlib, canvases), measured here
 #: with benchmarks/preflight.py.
@@ -119,12 +123,16 @@ def plan(
     groups: str | None = None,
     criteria: bool = False,
     block_size: int | None = None,
+    engine: str = "numpy",
 ) -> Plan:
     """Estimate the memory and slow steps of ``analyze`` on an ``n_samples x n_classes`` input.
 
     ``itemsize`` is the compute precision (4: float32, 8: float64); ``hclust_backend`` the
-    backend that will actually run (``"r"`` or ``"python"``). Names are registry names.
+    backend that will actually run (``"r"`` or ``"python"``). Names are registry names;
+    the engine adds what it holds beyond numpy's co-moments (its ``cell_bytes``).
     """
+    from .engines import ENGINES
+
     from .groups import GROUP_METHODS
     from .ordering import ORDERINGS
     from .similarity import MEASURES, default_block_size
@@ -137,7 +145,9 @@ def plan(
     held = measure_entry.scores_bytes(n, m, itemsize)
     # float64 co-moments (8), the block Gram matrix (itemsize), and about 3 m^2 more measured
     # than that count (benchmarks/preflight.py at 12,000 classes: 15.1 m^2 for float32).
-    similarity = _BLOCK_COPIES * rows * m * itemsize + (11 + itemsize) * cells + held
+    similarity = (_BLOCK_COPIES * rows * m * itemsize + (11 + itemsize) * cells + held
+                  + int(ENGINES[engine].cell_bytes * cells) + min(_SAMPLE, n * m * itemsize)
+                  + 8 * n)
     order_entry = ORDERINGS[ordering]
     in_r = order_entry.needs_r or (order_entry.family == "hclust" and hclust_backend == "r")
     steps = [
@@ -158,8 +168,8 @@ def plan(
         steps.append(Step("groups", group_bytes, f"leading eigenvectors of the {m:,} x {m:,} "
                           f"matrix ({groups})", group_entry.cost.seconds(m)))
         savings["--no-groups"] = group_bytes - max(s.bytes for s in steps[:-1])
-    steps.append(Step("summary", matrix + _SUMMARY_PAIR_COPIES * 8 * pairs,
-                      "distribution statistics of the off-diagonal values"))
+    steps.append(Step("summary", int(matrix + _SUMMARY_STRIPES),
+                      "distribution statistics of the off-diagonal values, streamed"))
     if criteria:
         steps.append(Step("criteria", matrix + 4 * 8 * pairs, "seriation criteria in R"))
     steps.append(Step("writing", matrix + _FIGURES + _drawing_bytes(m), "figures and files"))

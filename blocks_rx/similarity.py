@@ -24,12 +24,12 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import OptionError
-from .progress import progress
 from .registry import Entry, Registry
 from .scores import TRANSFORMS, Scores, load_scores
 
@@ -72,6 +72,12 @@ class Similarity:
     source : str
     seconds : float
         Wall time of the computation.
+    engine : str
+        The engine that computed the co-moments (one of
+        :data:`blocks_rx.engines.ENGINES`).
+    engine_detail : dict
+        What the engine ran on (device, whether TF32 matmuls were allowed, the dask
+        scheduler), as plain values.
     """
 
     matrix: np.ndarray = field(repr=False)
@@ -85,6 +91,8 @@ class Similarity:
     dtype: str = "float32"
     source: str = "<array>"
     seconds: float = 0.0
+    engine: str = "numpy"
+    engine_detail: dict = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -144,6 +152,7 @@ class Similarity:
             "clip_negative": self.clip_negative, "n_samples": self.n_samples,
             "n_classes": self.n_classes, "dtype": self.dtype,
             "constant_classes": list(self.constant_classes), "source": self.source,
+            "engine": self.engine, "engine_detail": dict(self.engine_detail),
         }
 
 
@@ -160,6 +169,16 @@ class Measure(Entry):
     streams: bool = True
     holds_scores: float = 0.0
     holds_float64: float = 0.0
+    #: For a measure computed block by block of rows (each row on its own): ``per_block(block,
+    #: convert)`` maps one raw block to the block to correlate, so that an engine can run it
+    #: where the block lies (a dask worker). None for a measure that needs all rows at once.
+    per_block: Callable | None = field(default=None, repr=False)
+
+    def facts(self) -> dict:
+        facts = super().facts()
+        facts.pop("per_block", None)
+        facts["rowwise"] = self.per_block is not None
+        return facts
 
     def scores_bytes(self, n: int, m: int, itemsize: int) -> int:
         """Memory this measure holds in proportion to the score matrix (n x m)."""
@@ -167,14 +186,22 @@ class Measure(Entry):
 
 
 def _row_blocks(scores: Scores, convert, block_size: int, rank_rows: bool = False):
-    if rank_rows:
-        from scipy.stats import rankdata
+    prepare = _ranked_rows if rank_rows else _converted
     for _, block in scores.iter_chunks(block_size):
-        if convert is not None:
-            block = convert(block)
-        if rank_rows:
-            block = rankdata(block, axis=1).astype(block.dtype, copy=False)
-        yield block
+        yield prepare(block, convert)
+
+
+def _converted(block: np.ndarray, convert) -> np.ndarray:
+    """One block of rows, transformed (``pearson``'s ``per_block``)."""
+    return block if convert is None else convert(block)
+
+
+def _ranked_rows(block: np.ndarray, convert) -> np.ndarray:
+    """One block of rows, transformed, then ranked within each row (``sample-rank``)."""
+    from scipy.stats import rankdata
+
+    block = _converted(block, convert)
+    return rankdata(block, axis=1).astype(block.dtype, copy=False)
 
 
 def _sample_rank_blocks(scores: Scores, convert, block_size: int):
@@ -184,32 +211,35 @@ def _sample_rank_blocks(scores: Scores, convert, block_size: int):
 def _column_rank_blocks(scores: Scores, convert, block_size: int):
     """Spearman needs each column's ranks over *all* samples: rank first, then stream.
 
-    This holds the n x m scores and their float64 ranks at once (see ``MEASURES``).
+    The scores are read once, by blocks of rows (checked, transformed), into one n x m
+    matrix in the compute precision (float64 above 2**23 samples, where float32 ranks would
+    round): in memory when it fits :func:`blocks_rx.ranks.memory_budget`, else in a
+    temporary memory-mapped file that is removed again. :func:`blocks_rx.ranks.column_ranks`
+    replaces it in place by its exact average ranks, a block of classes at a time, and the
+    ranks are streamed by blocks of rows (see ``MEASURES`` for the memory).
     """
-    from scipy.stats import rankdata
+    from .ranks import column_ranks, rank_dtype, scratch_array
 
-    values = np.empty((scores.n_samples, scores.n_classes), dtype=scores.dtype)
-    for start, block in scores.iter_chunks(block_size):
-        values[start : start + block.shape[0]] = block if convert is None else convert(block)
-    # float32 holds ranks (multiples of 0.5) exactly up to 2**23.
-    rank_dtype = scores.dtype if scores.n_samples < 2**23 else np.float64
-    ranks = rankdata(values, axis=0).astype(rank_dtype, copy=False)
-    del values
-    for start in range(0, scores.n_samples, block_size):
-        yield ranks[start : start + block_size]
+    n, m = scores.n_samples, scores.n_classes
+    with scratch_array((n, m), np.promote_types(scores.dtype, rank_dtype(n))) as ranks:
+        for start, block in scores.iter_chunks(block_size):
+            ranks[start : start + block.shape[0]] = block if convert is None else convert(block)
+        column_ranks(ranks, out=ranks)
+        for start in range(0, n, block_size):
+            yield ranks[start : start + block_size]
 
 
 #: Similarity measures by name.
 MEASURES: Registry[Measure] = Registry("similarity measure")
 MEASURES.register(Measure("pearson", _row_blocks,
-                          "Pearson correlation of the score columns (the paper's Eq. 1)."))
+                          "Pearson correlation of the score columns (the paper's Eq. 1).",
+                          per_block=_converted))
 MEASURES.register(Measure("spearman", _column_rank_blocks,
                           "Pearson correlation of each class's ranks over the samples "
-                          "(scipy.stats.spearmanr).", streams=False, holds_scores=2.0,
-                          holds_float64=1.0))
+                          "(scipy.stats.spearmanr).", streams=False, holds_scores=1.0))
 MEASURES.register(Measure("sample-rank", _sample_rank_blocks,
                           "Pearson correlation of the classes' ranks within each sample "
-                          "(1..m); the variant of the paper's Fig. 1c."))
+                          "(1..m); the variant of the paper's Fig. 1c.", per_block=_ranked_rows))
 
 #: Deprecated: {name: description} of :data:`MEASURES`.
 METHODS = {name: entry.description for name, entry in MEASURES.items()}
@@ -236,13 +266,18 @@ def compute(
     out_dtype=np.float32,
     warn: bool = True,
     method: str | None = None,
+    engine: str = "numpy",
+    observers=(),
+    **engine_options,
 ) -> Similarity:
     """Class-similarity matrix of a score matrix.
 
     Parameters
     ----------
-    scores : Scores, ndarray, DataFrame or path
-        Anything :func:`blocks_rx.load_scores` accepts.
+    scores : Scores, ndarray, DataFrame, dask array or path
+        Anything :func:`blocks_rx.load_scores` accepts, or what the lazy readers of
+        :mod:`blocks_rx.engines.inputs` open (a dask array, a zarr array, an HDF5 file with
+        its dataset as ``key``, a folder or glob of ``.npy`` shards).
     measure : {"pearson", "spearman", "sample-rank"}
         One of :data:`MEASURES` (see the module docstring); ``pearson`` is the paper's.
     transform : str
@@ -261,6 +296,15 @@ def compute(
         Emit warnings (offset-dominated logits, constant classes).
     method : str, optional
         Deprecated name of ``measure``.
+    engine : {"numpy", "torch", "dask"}
+        What computes the co-moments (:data:`blocks_rx.engines.ENGINES`); all give the same
+        matrix to 1e-5. Its options are passed by keyword: ``device`` ("cpu", "cuda",
+        "auto") for torch, ``scheduler`` (a ``tcp://host:port`` address, default a local
+        cluster) for dask.
+    observers : sequence, optional
+        Objects whose ``observe(first_row, block)`` sees every raw block of rows as it is
+        read (see :mod:`blocks_rx.engines.observers`), so that what else is gathered from
+        the scores comes from the same pass over the input.
 
     Returns
     -------
@@ -280,34 +324,44 @@ def compute(
         warnings.warn("compute_similarity(method=...) is now compute_similarity(measure=...)",
                       DeprecationWarning, stacklevel=2)
         measure = method
+    from .engines import ENGINES, BlockSource
+
     entry, convert = MEASURES[measure], TRANSFORMS[transform].function
+    runner = ENGINES[engine]
+    options = runner.bind(engine_options, kind="engine")
+    runner.require()
     started = time.perf_counter()
     if not isinstance(scores, Scores):
-        scores = load_scores(scores)
-    if block_size is None:
-        block_size = default_block_size(scores.n_samples, scores.n_classes, scores.dtype.itemsize)
-    elif isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
-            or block_size < 1:
-        raise OptionError(f"block_size must be a whole number of samples >= 1, got {block_size!r}")
-    moments = CoMoments(scores.n_classes)
-    blocks = progress(entry.function(scores, convert, block_size), total=scores.n_samples,
-                      desc=f"{measure} similarity", unit="sample", size=len)
-    for block in blocks:
-        moments.add(block)
-    matrix, constant = moments.correlation()
+        from .engines.inputs import open_scores
 
+        scores = open_scores(scores)
+    block_size = _checked_block_size(block_size, scores)
+    source = BlockSource(scores, entry, convert, block_size, tuple(observers))
+    run = runner.function(source, **options)
+    matrix, constant = run.matrix, run.constant
     if clip_negative:
         np.maximum(matrix, 0.0, out=matrix)
     constant_names = tuple(scores.classes[j] for j in np.flatnonzero(constant))
     result = Similarity(
         matrix=matrix.astype(out_dtype, copy=False), classes=scores.classes, measure=measure,
         kind=scores.kind, transform=transform, clip_negative=clip_negative,
-        n_samples=scores.n_samples, constant_classes=constant_names, dtype=scores.dtype.name,
-        source=scores.source, seconds=time.perf_counter() - started,
+        n_samples=scores.n_samples, constant_classes=constant_names, dtype=run.dtype,
+        source=scores.source, seconds=time.perf_counter() - started, engine=engine,
+        engine_detail=run.detail,
     )
     if warn:
         _warn_about(result)
     return result
+
+
+def _checked_block_size(block_size, scores: Scores) -> int:
+    """``block_size``, or the default for these scores; OptionError for a bad one."""
+    if block_size is None:
+        return default_block_size(scores.n_samples, scores.n_classes, scores.dtype.itemsize)
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
+            or block_size < 1:
+        raise OptionError(f"block_size must be a whole number of samples >= 1, got {block_size!r}")
+    return int(block_size)
 
 
 class CoMoments:
@@ -332,11 +386,12 @@ class CoMoments:
     #: Rows used to estimate a block's centre; the exact mean is corrected for in float64.
     SHIFT_ROWS = 256
 
-    def __init__(self, n_columns: int):
+    def __init__(self, n_columns: int, exponent: int | None = None):
         self.count = 0
-        #: Power of two the values are multiplied by (set from the first block; see
-        #: :func:`_scale_exponent`); :meth:`result` undoes it, :meth:`correlation` needs not.
-        self.exponent: int | None = None
+        #: Power of two the values are multiplied by (set from the first block unless given;
+        #: see :func:`_scale_exponent`); :meth:`result` undoes it, :meth:`correlation` needs
+        #: not. Accumulators whose results are merged (one per dask chunk) share one.
+        self.exponent: int | None = exponent
         self._gram_sum = np.zeros((n_columns, n_columns))
         self._shifts, self._sums, self._rows = [], [], []
         self._buffers = {}  # reused between blocks: fresh large arrays cost page faults
@@ -359,13 +414,26 @@ class CoMoments:
         if self.exponent:  # values whose products would over- or underflow: rescale exactly
             block = np.ldexp(block, self.exponent).astype(block.dtype, copy=False)
         shift = block[: self.SHIFT_ROWS].mean(axis=0, dtype=np.float64).astype(block.dtype)
-        centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
-        self._sums.append(centred.sum(axis=0, dtype=np.float64))
-        gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
-        self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
+        self._sums.append(self._accumulate(block, shift))
         self._shifts.append(shift.astype(np.float64))
         self._rows.append(rows)
         self.count += rows
+
+    def _accumulate(self, block: np.ndarray, shift: np.ndarray):
+        """Add the Gram matrix of ``block - shift``; return its float64 column sums.
+
+        The one step an engine replaces (:mod:`blocks_rx.engines.torch_engine` runs it on
+        a device); the shifts and the merge stay here, in float64.
+        """
+        m = block.shape[1]
+        centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
+        gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
+        self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
+        return centred.sum(axis=0, dtype=np.float64)
+
+    def _collected(self) -> tuple[np.ndarray, np.ndarray]:
+        """(float64 Gram sum, float64 column sums of each block) from where they were summed."""
+        return self._gram_sum, np.array(self._sums)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (column means, centred co-moment matrix); the accumulator is spent.
@@ -384,7 +452,8 @@ class CoMoments:
         if self.count == 0:
             raise ValueError("no rows were added")
         self._buffers.clear()
-        shifts, sums = np.array(self._shifts), np.array(self._sums)
+        gram_sum, sums = self._collected()
+        shifts = np.array(self._shifts)
         rows = np.array(self._rows, dtype=np.float64)[:, None]
         reference = shifts[0]
         d = shifts - reference
@@ -393,7 +462,7 @@ class CoMoments:
         # All corrections at once: stack them as a rank-(2B + 1) product.
         left = np.vstack([sums + 0.5 * rows * d, d, -self.count * offset[None, :]])
         right = np.vstack([d, sums + 0.5 * rows * d, offset[None, :]])
-        comoment = self._gram_sum
+        comoment = gram_sum
         comoment += left.T @ right
         self._gram_sum = None
         return mean, comoment
@@ -406,17 +475,37 @@ class CoMoments:
         """
         if self.count < 2:
             raise ValueError("correlation needs at least 2 samples")
-        _, corr = self._scaled_result()  # correlation does not depend on the scale
-        variance = np.diag(corr).copy()
-        constant = variance <= 0.0
-        scale = np.zeros_like(variance)
-        scale[~constant] = 1.0 / np.sqrt(variance[~constant])
-        corr *= scale[:, None]
-        corr *= scale[None, :]
-        _mirror_upper(corr)
-        np.clip(corr, -1.0, 1.0, out=corr)
-        np.fill_diagonal(corr, 1.0)
-        return corr, constant
+        _, comoment = self._scaled_result()  # correlation does not depend on the scale
+        return correlation_of(comoment)
+
+    def scaled_result(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """(rows, column means, co-moment matrix) in the units of :attr:`exponent`, for
+        merging with other accumulators that share the exponent; the accumulator is spent."""
+        mean, comoment = self._scaled_result()
+        return self.count, mean, comoment
+
+
+def correlation_of(comoment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation matrix (in place of ``comoment``) and the mask of zero-variance columns.
+
+    The matrix is exactly symmetric, has a unit diagonal, is clipped to [-1, 1], and holds
+    0 where a zero-variance column meets any other column; the upper triangle is read.
+
+    >>> corr, constant = correlation_of(np.array([[4.0, 2.0], [2.0, 1.0]]))
+    >>> corr.tolist(), constant.tolist()
+    ([[1.0, 1.0], [1.0, 1.0]], [False, False])
+    """
+    corr = comoment
+    variance = np.diag(corr).copy()
+    constant = variance <= 0.0
+    scale = np.zeros_like(variance)
+    scale[~constant] = 1.0 / np.sqrt(variance[~constant])
+    corr *= scale[:, None]
+    corr *= scale[None, :]
+    _mirror_upper(corr)
+    np.clip(corr, -1.0, 1.0, out=corr)
+    np.fill_diagonal(corr, 1.0)
+    return corr, constant
 
 
 #: Centred values within [2^-SAFE, 2^SAFE] multiply without over- or underflow in float32.
@@ -468,7 +557,7 @@ def _warn_about(sim: Similarity) -> None:
             f"correlation: {names}{more}. Their rows are set to 0; drop them or use more samples.",
             ConstantClassWarning, stacklevel=3)
     if sim.kind == "logits" and sim.transform == "none" and sim.measure == "pearson":
-        mean_r = float(np.mean(sim.off_diagonal()))
+        mean_r = off_diagonal_mean(sim.matrix)
         if mean_r > OFFSET_WARNING_LEVEL:
             warnings.warn(
                 f"mean off-diagonal correlation is {mean_r:.3f}: raw logits look dominated by "
@@ -489,9 +578,30 @@ def typical_class(similarity: Similarity) -> int:
     >>> 0 <= typical_class(sim) < 5
     True
     """
-    matrix = similarity.matrix.astype(np.float64)
-    mean_r = (matrix.sum(axis=1) - 1.0) / max(similarity.n_classes - 1, 1)
+    matrix, m = similarity.matrix, similarity.n_classes
+    row_sums = np.empty(m)
+    for start in range(0, m, _STRIPE_ROWS):  # a float64 stripe at a time, not all of M
+        row_sums[start : start + _STRIPE_ROWS] = matrix[start : start + _STRIPE_ROWS].astype(
+            np.float64).sum(axis=1)
+    mean_r = (row_sums - 1.0) / max(m - 1, 1)
     return int(np.argsort(mean_r, kind="stable")[len(mean_r) // 2])
+
+
+#: Rows of M converted to float64 at once by the streamed statistics.
+_STRIPE_ROWS = 256
+#: Values above the diagonal handed out at once by :func:`_upper_stripes` (32 MB of float64).
+_STRIPE_VALUES = 2**22
+#: The quantiles :func:`describe` reports, by key.
+_QUANTILES = {"q01": 0.01, "q25": 0.25, "median": 0.5, "q75": 0.75, "q99": 0.99}
+
+#: How :func:`describe_off_diagonal` computes (written into the report).
+SUMMARY_METHOD = {
+    "moments": "exact: mean, then central moments, as float64 sums streamed over stripes of "
+               "rows of M (no copy of the m(m-1)/2 values)",
+    "quantiles": "exact order statistics (numpy's linear interpolation between them), "
+                 "selected by radix on the values' bit patterns: 16-bit digit histograms, "
+                 "one streamed pass over M per digit",
+}
 
 
 def describe(values) -> dict:
@@ -524,6 +634,175 @@ def describe(values) -> dict:
 def _finite_or_none(value):
     value = float(value)
     return round(value, 12) if math.isfinite(value) else None
+
+
+def off_diagonal_mean(matrix) -> float:
+    """Mean of the values above the diagonal, summed in float64 one stripe at a time.
+
+    >>> off_diagonal_mean(np.array([[1.0, 0.5, 0.1], [0.5, 1.0, 0.3], [0.1, 0.3, 1.0]]))
+    0.3
+    """
+    count, total = 0, 0.0
+    for values in _upper_stripes(matrix):
+        count, total = count + values.size, total + float(values.sum(dtype=np.float64))
+    return round(total / count, 15) if count else math.nan
+
+
+def describe_off_diagonal(matrix) -> dict:
+    """:func:`describe` of the values above the diagonal of a symmetric matrix, without a copy
+    of them: exact moments and quantiles in two passes over stripes of rows (three more for
+    float64; :data:`SUMMARY_METHOD`).
+
+    >>> M = np.corrcoef(np.random.default_rng(0).normal(size=(40, 30)), rowvar=False)
+    >>> got, want = describe_off_diagonal(M), describe(M[np.triu_indices(30, 1)])
+    >>> all(np.isclose(got[k], want[k], rtol=1e-12, atol=1e-15) for k in want)
+    True
+    """
+    m = matrix.shape[0]
+    count = m * (m - 1) // 2
+    if count == 0:
+        return {"count": 0, **{k: None for k in ("mean", "std", "min", "max", *_QUANTILES,
+                                                  "skewness", "kurtosis")}}
+    q = np.array(list(_QUANTILES.values()))
+    virtual = (count - 1) * q  # numpy's virtual index for method="linear"
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, count - 1)
+    select = _RadixSelect(matrix.dtype, sorted(set(below) | set(above)))
+    total, low, high = 0.0, math.inf, -math.inf
+    for values in _upper_stripes(matrix):  # pass 1: sum, range, first digit of the ranks
+        total += float(values.sum(dtype=np.float64))
+        low, high = min(low, float(values.min())), max(high, float(values.max()))
+        select.count(values)
+    select.advance()
+    mean, central = total / count, np.zeros(3)
+    for values in _upper_stripes(matrix):  # pass 2: central moments, second digit
+        d = values.astype(np.float64) - mean
+        d2 = d * d
+        central += (d2.sum(), d2 @ d, d2 @ d2)
+        select.count(values)
+    select.advance()
+    while not select.done:  # float64: two more digits
+        for values in _upper_stripes(matrix):
+            select.count(values)
+        select.advance()
+    stats = {"count": count, "mean": mean, "std": math.sqrt(central[0] / count),
+             "min": low, "max": high}
+    stats.update(_interpolated(select.found, below, above, virtual - below))
+    return stats | _shape(*(central / count), mean)
+
+
+def _interpolated(found: dict, below, above, weights) -> dict:
+    """The quantiles of :data:`_QUANTILES` from their neighbouring order statistics, with
+    numpy's linear interpolation (``numpy.lib._function_base_impl._lerp``)."""
+    out = {}
+    for key, lo, hi, t in zip(_QUANTILES, below, above, weights):
+        a, b = found[lo], found[hi]
+        out[key] = float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)
+    return out
+
+
+def _shape(m2: float, m3: float, m4: float, mean: float) -> dict:
+    """Skewness and excess kurtosis as ``scipy.stats`` gives them (biased; None when the
+    values are all equal, where scipy warns of precision loss)."""
+    if m2 <= (np.finfo(np.float64).eps * mean) ** 2:
+        return {"skewness": None, "kurtosis": None}
+    return {"skewness": _finite_or_none(m3 / m2**1.5),
+            "kurtosis": _finite_or_none(m4 / m2**2 - 3.0)}
+
+
+class _RadixSelect:
+    """Exact order statistics of values seen in passes, by radix selection on their bits.
+
+    Each value's bits, mapped to an unsigned key in the values' order (:func:`_sortable`),
+    are read 16 bits at a time from the top: a pass counts, for each wanted rank's digits
+    found so far, how many values share each next digit; :meth:`advance` then fixes one more
+    digit of every rank. float32 needs 2 passes, float64 4. Memory: 65,536 counts a rank.
+    """
+
+    def __init__(self, dtype, ranks):
+        self.dtype = np.dtype(dtype)
+        self.width = np.dtype(f"u{self.dtype.itemsize}")
+        self.levels, self.level = self.dtype.itemsize // 2, 0
+        self.known = {int(k): (0, int(k)) for k in ranks}  # rank -> (prefix, rank within it)
+        self._start_level()
+
+    def _start_level(self):
+        self.prefixes = np.array(sorted({p for p, _ in self.known.values()}), dtype=self.width)
+        self.counts = np.zeros(self.prefixes.size * 65536, dtype=np.int64)
+
+    @property
+    def done(self) -> bool:
+        return self.level == self.levels
+
+    def count(self, values: np.ndarray) -> None:
+        """Count one stripe's values (in the dtype given at the start) at this level."""
+        keys = _sortable(np.asarray(values, dtype=self.dtype), self.width)
+        shift = self.width.type(8 * self.dtype.itemsize - 16 * (self.level + 1))
+        digits = ((keys >> shift) & self.width.type(0xFFFF)).astype(np.int64)
+        if self.level:  # only the values whose leading digits are some rank's prefix
+            top = keys >> (shift + self.width.type(16))
+            if self.level == 1:  # 16-bit prefixes: a lookup table
+                table = np.full(65536, -1, dtype=np.int64)
+                table[self.prefixes.astype(np.int64)] = np.arange(self.prefixes.size)
+                slot = table[top]
+                chosen = slot >= 0
+            else:
+                slot = np.minimum(np.searchsorted(self.prefixes, top), self.prefixes.size - 1)
+                chosen = self.prefixes[slot] == top
+            digits = slot[chosen] * 65536 + digits[chosen]
+        self.counts += np.bincount(digits, minlength=self.counts.size)
+
+    def advance(self) -> None:
+        """Fix the next digit of every rank from this level's counts."""
+        counts = self.counts.reshape(self.prefixes.size, 65536)
+        for k, (prefix, rank) in self.known.items():
+            row = int(np.searchsorted(self.prefixes, self.width.type(prefix)))
+            cumulative = np.cumsum(counts[row])
+            digit = int(np.searchsorted(cumulative, rank, side="right"))
+            below = int(cumulative[digit - 1]) if digit else 0
+            self.known[k] = ((prefix << 16) | digit, rank - below)
+        self.level += 1
+        if not self.done:
+            self._start_level()
+
+    @property
+    def found(self) -> dict:
+        """``{rank: value}`` once :attr:`done`."""
+        return {k: _unsortable(p, self.width, self.dtype) for k, (p, _) in self.known.items()}
+
+
+def _sortable(values: np.ndarray, width: np.dtype) -> np.ndarray:
+    """Unsigned keys whose order is the order of the (finite) float ``values``."""
+    signed = np.ascontiguousarray(values).view(f"i{width.itemsize}")
+    flip = signed >> (width.itemsize * 8 - 1)  # all ones for negative values, else 0
+    flip |= np.iinfo(signed.dtype).min  # and always the sign bit
+    flip ^= signed
+    return flip.view(width)
+
+
+def _unsortable(key: int, width: np.dtype, dtype) -> float:
+    """The float whose :func:`_sortable` key is ``key`` (-0.0 read as 0.0)."""
+    sign = 1 << (width.itemsize * 8 - 1)
+    raw = key & (sign - 1) if key & sign else ~key & ((sign << 1) - 1)
+    return float(np.array([raw], dtype=width).view(dtype)[0]) + 0.0
+
+
+def _upper_stripes(matrix):
+    """The values above the diagonal, row by row, in 1-D stripes (of the matrix's dtype) of
+    at most about :data:`_STRIPE_VALUES` values."""
+    m = matrix.shape[0]
+    row = 0
+    while row < m - 1:
+        end, size = row, 0
+        while end < m - 1 and (size == 0 or size + m - 1 - end <= _STRIPE_VALUES):
+            size, end = size + m - 1 - end, end + 1
+        out = np.empty(size, dtype=matrix.dtype)
+        at = 0
+        for i in range(row, end):
+            out[at : at + m - 1 - i] = matrix[i, i + 1 :]
+            at += m - 1 - i
+        yield out
+        row = end
 
 
 # --------------------------------------------------------------------------- label matrices

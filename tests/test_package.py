@@ -69,7 +69,7 @@ def test_every_registry_is_a_table_of_entries_with_options_and_facts():
     from blocks_rx.registry import Entry, Registry
 
     registries = cli._registries()
-    assert len(registries) == 7
+    assert len(registries) == 8
     for kind, registry in registries.items():
         assert isinstance(registry, Registry) and len(registry) >= 1, kind
         for name, entry in registry.items():
