@@ -28,9 +28,8 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) benchmarks/similarity.py
-	$(PY) benchmarks/order.py
-	$(PY) benchmarks/groups.py
+	$(PY) -m pip install -q 'seaborn>=0.13' 'fastcluster>=1.2' 2>&1 | grep -v '^WARNING' || true
+	$(PY) benchmarks/run_all.py
 
 figures: setup
 	$(VENV)/bin/blocks-rx figures --out figures-output
