@@ -17,7 +17,8 @@ def distributions(panels, *, fig=None, bins: int = 60):
     panels : list of dict
         One row of the figure each, with keys ``label`` (e.g. "pearson on logits"),
         ``class_name``, ``values`` (that class's input values), ``values_stats`` and
-        ``similarities`` (off-diagonal values), ``similarity_stats`` as returned by
+        ``similarities`` (off-diagonal values, or a sample of them, said by an optional
+        ``similarities_note`` appended to the panel's title), ``similarity_stats`` as returned by
         :func:`blocks_rx.similarity.describe`.
     fig : Figure or SubFigure, optional
         Draw into this (its panels are added to what it holds); default a new standalone
@@ -50,7 +51,8 @@ def distributions(panels, *, fig=None, bins: int = 60):
         left.set_ylabel("samples")
         left.set_xlabel("input value", fontsize=8)
         _histogram(right, panel["similarities"], panel["similarity_stats"], bins, "#c44e52")
-        right.set_title(literal(f"{panel['label']}: off-diagonal similarities"), fontsize=9)
+        note = panel.get("similarities_note", "")
+        right.set_title(literal(f"{panel['label']}: off-diagonal similarities{note}"), fontsize=9)
         right.set_ylabel("class pairs")
         right.set_xlabel("similarity", fontsize=8)
     return PanelsDisplay(axes[0, 0], axes.ravel())
