@@ -39,11 +39,10 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 from _bench import best_of, gb, goal, run_child, shape
-from similarity import synthetic_logits
+from similarity import write_input
 
 BLOCKS_RX = r"""
 path, out = sys.argv[1], sys.argv[2]
@@ -84,15 +83,6 @@ def run():
 _, figures = measure(run)
 emit(**figures, linkage_by=linkage_by)
 """
-
-
-def write_input(folder: str, n: int, m: int) -> Path:
-    path = Path(folder) / f"logits_{n}x{m}.npy"
-    started = time.perf_counter()
-    synthetic_logits(path, n, m)
-    print(f"{shape(n, m)} float32 logits ({gb(path.stat().st_size)}), written in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
-    return path
 
 
 def blocks_rx(path: Path, folder: str, *extra: str):

@@ -205,7 +205,14 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"blocks-rx {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = [_common_options()]  # every subcommand takes them
+    _add_analyze_command(commands, common)
+    _add_result_commands(commands, common)
+    _add_other_commands(commands, common)
+    return parser
 
+
+def _add_analyze_command(commands, common) -> None:
+    """``blocks-rx analyze``: its inputs, then the analysis options of the registries."""
     analyze = commands.add_parser(
         "analyze", parents=common,
         help="similarity matrix, hclust order, heatmap and report from a score file",
@@ -232,6 +239,9 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     analyze.add_argument("--export-r", action="store_true",
                          help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
 
+
+def _add_result_commands(commands, common) -> None:
+    """The commands that turn results into files for others: export, figures, r-path."""
     export = commands.add_parser(
         "export", parents=common,
         help="export an analyze output folder for R (.rds, or CSV + JSON)",
@@ -261,6 +271,10 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
         description="Print where the R files that come with blocks-rx lie, for R users of a pip "
                     "install: R CMD INSTALL \"$(blocks-rx r-path)/blocksrx\", or source "
                     "read_blocks.R from there.")
+
+
+def _add_other_commands(commands, common) -> None:
+    """doctor, methods and demo."""
     commands.add_parser("doctor", parents=common,
                         help="what is installed (R, seriation, rpy2, torch, CUDA) and how to "
                              "fix what is missing")
@@ -282,7 +296,6 @@ def build_parser(raise_errors: bool = False) -> argparse.ArgumentParser:
                       choices=["none", "center", "standardize"],
                       help="per-text transform of langid's scores (default: standardize; raw "
                            "scores carry a per-text offset and scale that grow with length)")
-    return parser
 
 
 def _registries() -> dict:

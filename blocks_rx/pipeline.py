@@ -229,15 +229,22 @@ def analyze(
         with stage(_ordering_step(ordering, backend, ordering_options)):
             arranged = order_classes(similarity, ordering, **ordering_options)
         timings["ordering"] = arranged.seconds
-        criterion_values = _criteria(similarity, arranged, timings) if criteria else None
-        cut_levels = _cuts(arranged, cuts)
-        findings = _groups(similarity, arranged, groups, group_options, seed, timings)
-        with _timed(timings, "summary"), stage("summary"):
-            summary = _summary(scores, similarity, transform, gathered, seed)
-    return Analysis(
-        scores=scores, similarity=similarity, ordering=arranged, cuts=cut_levels,
-        criteria=criterion_values, findings=findings, timings=timings,
-        warnings=tuple(caught), plan=plan, **summary)
+        found = _after_ordering(scores, similarity, arranged, gathered, timings, criteria=criteria,
+                                cuts=cuts, groups=groups, group_options=group_options,
+                                seed=seed, transform=transform)
+    return Analysis(scores=scores, similarity=similarity, ordering=arranged, timings=timings,
+                    warnings=tuple(caught), plan=plan, **found)
+
+
+def _after_ordering(scores, similarity, arranged, gathered, timings, *, criteria, cuts,
+                    groups, group_options, seed, transform) -> dict:
+    """Criteria, cuts, groups and the summary of an ordered result, as Analysis fields."""
+    found = {"criteria": _criteria(similarity, arranged, timings) if criteria else None,
+             "cuts": _cuts(arranged, cuts),
+             "findings": _groups(similarity, arranged, groups, group_options, seed, timings)}
+    with _timed(timings, "summary"), stage("summary"):
+        found.update(_summary(scores, similarity, transform, gathered, seed))
+    return found
 
 
 def route_options(ordering: str, groups: str | None, options: dict, seed: int):

@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import OptionError
 from .registry import Entry, Registry
-from .scores import TRANSFORMS, Scores, load_scores
+from .scores import TRANSFORMS, Scores
 
 #: Mean off-diagonal correlation above which raw logits look dominated by per-sample offsets.
 OFFSET_WARNING_LEVEL = 0.9
@@ -123,6 +123,7 @@ class Similarity:
         """The matrix as a pandas DataFrame, rows and columns named by class.
 
         >>> import numpy as np
+        >>> from blocks_rx import load_scores
         >>> scores = load_scores(np.random.default_rng(0).normal(size=(50, 3)), classes=list("abc"))
         >>> compute(scores).to_frame().loc["a", "a"]
         np.float32(1.0)
@@ -324,20 +325,9 @@ def compute(
         warnings.warn("compute_similarity(method=...) is now compute_similarity(measure=...)",
                       DeprecationWarning, stacklevel=2)
         measure = method
-    from .engines import ENGINES, BlockSource
-
-    entry, convert = MEASURES[measure], TRANSFORMS[transform].function
-    runner = ENGINES[engine]
-    options = runner.bind(engine_options, kind="engine")
-    runner.require()
     started = time.perf_counter()
-    if not isinstance(scores, Scores):
-        from .engines.inputs import open_scores
-
-        scores = open_scores(scores)
-    block_size = _checked_block_size(block_size, scores)
-    source = BlockSource(scores, entry, convert, block_size, tuple(observers))
-    run = runner.function(source, **options)
+    scores, run = _run_engine(scores, measure, transform, engine, engine_options, block_size,
+                              observers)
     matrix, constant = run.matrix, run.constant
     if clip_negative:
         np.maximum(matrix, 0.0, out=matrix)
@@ -352,6 +342,23 @@ def compute(
     if warn:
         _warn_about(result)
     return result
+
+
+def _run_engine(scores, measure, transform, engine, engine_options, block_size, observers):
+    """(the scores as Scores, the engine's run): the engine checked and fed one BlockSource."""
+    from .engines import ENGINES, BlockSource
+
+    runner = ENGINES[engine]
+    options = runner.bind(engine_options, kind="engine")
+    runner.require()
+    if not isinstance(scores, Scores):
+        from .engines.inputs import open_scores
+
+        scores = open_scores(scores)
+    block_size = _checked_block_size(block_size, scores)
+    source = BlockSource(scores, MEASURES[measure], TRANSFORMS[transform].function, block_size,
+                         tuple(observers))
+    return scores, runner.function(source, **options)
 
 
 def _checked_block_size(block_size, scores: Scores) -> int:

@@ -69,16 +69,20 @@ def first_names(names, count: int = 6) -> str:
 
 
 def off_diagonal_range(matrix) -> str:
-    """``min / mean / max`` of the values off the diagonal (one stripe at a time)."""
+    """``min / mean / max`` of the values above the diagonal of a symmetric matrix, read a
+    stripe at a time (:func:`blocks_rx.similarity._upper_stripes`).
+
+    >>> off_diagonal_range(np.array([[1.0, 0.2, -0.4], [0.2, 1.0, 0.5], [-0.4, 0.5, 1.0]]))
+    '-0.400 / 0.100 / 0.500'
+    """
+    from .similarity import _upper_stripes
+
     matrix = np.asarray(matrix)
     m = matrix.shape[0]
     if m < 2:
         return "n/a"
     low, high, total = np.inf, -np.inf, 0.0
-    for start in range(0, m, 1024):
-        block = np.array(matrix[start:start + 1024], dtype=np.float64)
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = np.nan
-        low, high = min(low, np.nanmin(block)), max(high, np.nanmax(block))
-        total += np.nansum(block)
-    return f"{low:.3f} / {total / (m * (m - 1)):.3f} / {high:.3f}"
+    for values in _upper_stripes(matrix):
+        low, high = min(low, float(values.min())), max(high, float(values.max()))
+        total += float(values.sum(dtype=np.float64))
+    return f"{low:.3f} / {total / (m * (m - 1) // 2):.3f} / {high:.3f}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -43,6 +44,20 @@ def add_axes_inches(fig, x, y, width, height):
 MEASURE_DPI = 150
 
 
+@contextlib.contextmanager
+def measuring(fig):
+    """A renderer for ``fig`` at :data:`MEASURE_DPI`, the dpi figures are saved at (hinted
+    glyphs are not exactly proportional); the figure's own dpi is restored afterwards."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shown_dpi = fig.dpi
+    fig.set_dpi(MEASURE_DPI)
+    try:
+        yield FigureCanvasAgg(fig).get_renderer()
+    finally:
+        fig.set_dpi(shown_dpi)
+
+
 def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: float = 12.0):
     """Resize a figure (no layout engine) to what is drawn on it, plus ``pad`` inches.
 
@@ -52,16 +67,10 @@ def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: flo
     figure itself, so that Jupyter, ``savefig`` and the text checks all see the same thing.
     A ``title`` is centred in a band of its own above everything; returns its Text (or None).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    # Measured at the dpi figures are saved at: hinted glyphs are not exactly proportional.
-    shown_dpi = fig.dpi
-    fig.set_dpi(MEASURE_DPI)
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    for ax in fig.axes:
-        ax.apply_aspect()
-    box = fig.get_tightbbox(renderer)
-    fig.set_dpi(shown_dpi)
+    with measuring(fig) as renderer:
+        for ax in fig.axes:
+            ax.apply_aspect()
+        box = fig.get_tightbbox(renderer)
     band = 0.0
     if title:
         lines = title.count("\n") + 1
@@ -83,15 +92,10 @@ def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: flo
 def move_beside(fig, left, right, gap: float = 0.35) -> None:
     """Move the axes ``right`` (drawn anywhere right of ``left``) so that ``gap`` inches
     separate everything drawn with ``left`` from everything drawn with ``right``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    shown_dpi = fig.dpi
-    fig.set_dpi(MEASURE_DPI)
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    for ax in (left, right):
-        ax.apply_aspect()
-    shift = (left.get_tightbbox(renderer).x1 - right.get_tightbbox(renderer).x0) / MEASURE_DPI
-    fig.set_dpi(shown_dpi)
+    with measuring(fig) as renderer:
+        for ax in (left, right):
+            ax.apply_aspect()
+        shift = (left.get_tightbbox(renderer).x1 - right.get_tightbbox(renderer).x0) / MEASURE_DPI
     p = right.get_position()
     right.set_position((p.x0 + (shift + gap) / fig.get_figwidth(), p.y0, p.width, p.height))
 

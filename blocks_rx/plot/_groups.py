@@ -11,7 +11,7 @@ import numpy as np
 
 from ..names import literal
 from ._annotate import _side_axes
-from ._common import fit_figure, label_positions, new_axes
+from ._common import fit_figure, label_positions, measuring, new_axes
 from ._display import GroupsDisplay, MembershipsDisplay
 
 #: The paper's colours: green for coherent groups, blue for failed ones, red for split ones.
@@ -84,43 +84,49 @@ def groups_heatmap(
     >>> len(shown.coherent_patches_)
     2
     """
-    from ._heatmap import add_colorbar, heatmap, matrix_figure
+    from ._heatmap import heatmap, matrix_figure
 
     _check_classes(similarity.classes, ordering, groups)
     failed = list(failed or [])[:max_failed]
     split = list(split or [])
     coherent = list(coherent or [])
-    m = similarity.n_classes
     owned = ax is None
     if owned:
-        fig, ax, _ = matrix_figure(m, max_labels)
+        _, ax, _ = matrix_figure(similarity.n_classes, max_labels)
     shown = heatmap(similarity, ordering, ax=ax, cmap=cmap, robust=robust,
                     max_labels=max_labels, title=title, colorbar=False)
-    offset, failed_axes = _side_columns(ax, coherent, failed, m)
+    artists = _draw_findings(ax, shown, similarity, groups, failed, split, coherent)
+    if owned:
+        fit_figure(ax.get_figure(root=True))
+    return GroupsDisplay(ax, image=shown.image_, scale=shown.scale_, text_ax=None, **artists)
+
+
+def _draw_findings(ax, shown, similarity, groups, failed, split, coherent) -> dict:
+    """Side columns, split boxes, the colour bar past them and the legend; the artists."""
+    from ._heatmap import add_colorbar
+
+    m = similarity.n_classes
+    outlines, offset, failed_axes = _side_columns(ax, coherent, failed, m)
     boxes = [_split_box(ax, pair, number, m) for number, pair in enumerate(split, start=1)]
     bar = add_colorbar(ax, shown.image_, shown.scale_.label(f"{similarity.measure} similarity"),
                        extend=shown.scale_.extend, offset=offset)
-    legend = _legend(ax, groups, failed, split, coherent)
-    if owned:
-        fit_figure(ax.get_figure(root=True))
-    return GroupsDisplay(ax, image=shown.image_, colorbar=bar, scale=shown.scale_,
-                         text_ax=None, failed_axes=failed_axes, split_patches=boxes,
-                         coherent_patches=[p for p in ax.patches if p.get_gid() == "coherent"],
-                         legend=legend)
+    return dict(colorbar=bar, failed_axes=failed_axes, split_patches=boxes,
+                coherent_patches=outlines, legend=_legend(ax, groups, failed, split, coherent))
 
 
-def _side_columns(ax, coherent, failed, m) -> tuple[float, list]:
-    """The coherent spans and failed columns right of the matrix; returns the width used
-    (in axes units), so the colour bar goes beyond them, and the failed columns."""
-    offset = 0.01
+def _side_columns(ax, coherent, failed, m) -> tuple[list, float, list]:
+    """The coherent spans and failed columns right of the matrix; returns the coherent
+    outlines, the width used (in axes units), so the colour bar goes beyond them, and the
+    failed columns."""
+    offset, outlines = 0.01, []
     if coherent:
-        _coherent_spans(ax, coherent, m, offset)
+        outlines = _coherent_spans(ax, coherent, m, offset)
         offset += 0.065
     columns = [_failed_column(ax, placement, rank, offset + rank * 0.03, m)
                for rank, placement in enumerate(failed)]
     if failed:
         offset += len(failed) * 0.03 + 0.01
-    return offset, columns
+    return outlines, offset, columns
 
 
 def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100,
@@ -207,12 +213,13 @@ def _coherent_spans(ax, coherent, m, offset):
     column = _side_axes(ax, "right", offset, 0.055)
     column.set_label("coherent groups")
     min_rows = m / 40  # label only spans tall enough to hold their label
+    outlines = []
     for i, placement in enumerate(coherent):
         start, end = placement.span
         # Not clipped: a block in a corner keeps the sides that lie on the matrix's frame.
-        ax.add_patch(Rectangle((start - 0.5, start - 0.5), end - start, end - start, fill=False,
+        outlines.append(ax.add_patch(Rectangle((start - 0.5, start - 0.5), end - start, end - start, fill=False,
                                edgecolor=COHERENT, linewidth=1.4, gid="coherent",
-                               clip_on=False))
+                               clip_on=False)))
         top, bottom = start - 0.4, end - 0.6
         x = 0.15 if i % 2 == 0 else 0.3  # alternate, so touching spans stay apart
         column.plot([x + 0.1, x, x, x + 0.1], [top, top, bottom, bottom], color=COHERENT,
@@ -220,6 +227,7 @@ def _coherent_spans(ax, coherent, m, offset):
         if end - start >= min_rows:
             column.text(x + 0.18, (top + bottom) / 2, f"G{placement.group + 1}", ha="left",
                         va="center", fontsize=7, color=COHERENT, fontweight="bold")
+    return outlines
 
 
 def _failed_column(ax, placement, rank, offset, m):
@@ -271,13 +279,10 @@ def _legend(ax, groups, failed, split, coherent):
     tested = " (failed and split: z against random groups, corrected p <= 0.01)" \
         if failed or split else ""
     # Below the x tick labels (and the x label), wherever they end.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    figure = ax.get_figure(root=True)
-    renderer = FigureCanvasAgg(figure).get_renderer()
-    ax.apply_aspect()
-    frame = ax.get_window_extent(renderer)
-    below = (ax.get_tightbbox(renderer).y0 - frame.y0) / frame.height - 0.01
+    with measuring(ax.get_figure(root=True)) as renderer:
+        ax.apply_aspect()
+        frame = ax.get_window_extent(renderer)
+        below = (ax.get_tightbbox(renderer).y0 - frame.y0) / frame.height - 0.01
     return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below), ncol=3,
                      fontsize=8, frameon=False, title_fontsize=8,
                      title=f"fuzzy c-means, {groups.n_groups} groups "
