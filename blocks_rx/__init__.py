@@ -18,7 +18,9 @@ __version__ = "0.2.0"
 
 import warnings as _warnings
 
+from .comparison import Comparison, compare
 from .errors import BlocksInputError
+from .explorer import Explorer, explore
 from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
 from .pipeline import Analysis, analyze
@@ -31,8 +33,9 @@ from .similarity import Similarity
 from .similarity import compute as compute_similarity
 
 __all__ = [
-    "Analysis", "BlocksInputError", "Ordering", "Scores", "ScoresError", "Similarity", "StoredResult",
-    "analyze", "compute_similarity", "export_csv", "export_rds", "hclust", "load_scores",
+    "Analysis", "BlocksInputError", "Comparison", "Explorer", "explore", "Ordering", "Scores", "ScoresError", "Similarity",
+    "StoredResult", "analyze", "compare", "compute_similarity", "export_csv", "export_rds",
+    "hclust", "load_scores",
     "order_classes", "r_scripts_dir", "read_result", "to_r", "write_result",
 ]
 

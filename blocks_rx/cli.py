@@ -238,6 +238,8 @@ def _add_analyze_command(commands, common) -> None:
     _add_analysis_options(analyze)
     analyze.add_argument("--export-r", action="store_true",
                          help="also write blocks.rds (with R) or r-export/ (CSV + JSON, without R)")
+    analyze.add_argument("--no-explorer", dest="explorer", action="store_false",
+                         help="leave out explorer.html (`blocks-rx explore` builds it later)")
 
 
 def _add_result_commands(commands, common) -> None:
@@ -264,6 +266,9 @@ def _add_result_commands(commands, common) -> None:
     figures.add_argument("--out", type=Path, default=Path("figures-output"), help="output folder")
     figures.add_argument("--dpi", type=int, default=150)
 
+    _add_compare_command(commands, common)
+    _add_explore_command(commands, common)
+
     commands.add_parser(
         "r-path", parents=common,
         help="print the folder of the R files (read_blocks.R, plot_blocks.R, the blocksrx "
@@ -271,6 +276,55 @@ def _add_result_commands(commands, common) -> None:
         description="Print where the R files that come with blocks-rx lie, for R users of a pip "
                     "install: R CMD INSTALL \"$(blocks-rx r-path)/blocksrx\", or source "
                     "read_blocks.R from there.")
+
+
+def _add_explore_command(commands, common) -> None:
+    """``blocks-rx explore RESULT``: (re)build the explorer page, or serve it."""
+    from .explorer import FULL_RESOLUTION_UP_TO
+
+    explore = commands.add_parser(
+        "explore", parents=common,
+        help="(re)build the interactive explorer page of an analyze output folder, or serve it",
+        description="Write RESULT/explorer.html: one offline HTML page to zoom, brush, "
+                    "threshold, reorder and search the ordered similarity matrix, with the "
+                    "groups and the confusions beside it. Up to "
+                    f"{FULL_RESOLUTION_UP_TO:,} classes the page holds the whole matrix; "
+                    "above, a pooled overview, and --serve renders any zoom level from the "
+                    "stored matrix on a local Bokeh server (127.0.0.1).")
+    explore.add_argument("result", type=Path, help="a folder written by `blocks-rx analyze`")
+    explore.add_argument("--out", type=Path,
+                         help="where to write the page (default: RESULT/explorer.html)")
+    explore.add_argument("--taxonomy",
+                         help="taxonomy file (CSV/TSV with columns class, path, as analyze's "
+                              "--taxonomy): a taxonomy band and ordering")
+    explore.add_argument("--serve", action="store_true",
+                         help="serve the explorer on http://127.0.0.1:PORT until Ctrl-C "
+                              "instead of writing a file")
+    explore.add_argument("--port", type=int, default=5006, help="port for --serve (0: any free)")
+
+
+def _add_compare_command(commands, common) -> None:
+    """``blocks-rx compare A B``: how far the class structure moved between two results."""
+    from .comparison import COMPARISON_FILES, ORDER_RULES
+
+    compare = commands.add_parser(
+        "compare", parents=common,
+        help="compare the class structures of two analyze output folders",
+        description="Compare two analyze output folders (two models, checkpoints, layers, or "
+                    "sample sets) on the classes they share, matched by name: cophenetic "
+                    "correlation, Baker's gamma, adjusted Rand index at k = 2, 4, 8, 16, and "
+                    "the classes whose neighbourhoods moved most. Classes only one side has "
+                    "are named and left out.")
+    compare.add_argument("a", type=Path, help="result folder A (the reference)")
+    compare.add_argument("b", type=Path, help="result folder B")
+    compare.add_argument("--out", type=Path,
+                         help=f"also write {', '.join(COMPARISON_FILES)} here; the folder is "
+                              "replaced whole, so it must be new, empty, or an earlier "
+                              "compare output (anything else in it is refused)")
+    compare.add_argument("--order", choices=list(ORDER_RULES), default="a",
+                         help="common order of the matrices: "
+                              + "; ".join(f"{k}: {v}" for k, v in ORDER_RULES.items())
+                              + " (default: a)")
 
 
 def _add_other_commands(commands, common) -> None:
@@ -409,6 +463,10 @@ def _subcommand(args, say) -> int:
         return 0
     if args.command == "export":
         return _export(args.result, args.format, args.out, say)
+    if args.command == "compare":
+        return _compare(args, say)
+    if args.command == "explore":
+        return _explore(args, say)
     if args.command == "doctor":
         from .doctor import report
 
@@ -430,7 +488,9 @@ def _analyze(args, say) -> int:
                              labels=args.labels, kind=args.kind, key=args.key)
     if args.dry_run:
         return _dry_run(scores, options)
-    status = _run(scores, args.out, options, say)
+    explorer = ({"taxonomy": options["taxonomy"]} if options.get("taxonomy") else {}
+                if args.explorer else None)
+    status = _run(scores, args.out, options, say, explorer=explorer)
     if status == 0 and args.export_r:
         from .r.session import available
 
@@ -491,6 +551,38 @@ def _export(result_dir: Path, fmt: str, target: Path | None, say=print) -> int:
     return 0
 
 
+def _explore(args, say) -> int:
+    """Write the explorer page of a result folder (validated first), or serve it."""
+    from .explorer import explore
+    from .results import read
+
+    stored = read(args.result)
+    options = {"taxonomy": args.taxonomy} if args.taxonomy else {}
+    if args.serve:
+        from .explorer.server import serve
+
+        return serve(stored, port=args.port, say=say, **options)
+    page = explore(stored, **options)
+    target = page.save(args.out or Path(args.result) / "explorer.html")
+    say(f"wrote {target} ({page.content.m:,} classes, {len(page.html) / 1e6:.1f} MB); "
+        "open it in a browser (it works offline)")
+    return 0
+
+
+def _compare(args, say) -> int:
+    """Print the comparison of two result folders; with ``--out`` write its files."""
+    from .comparison import check_target, compare, write_comparison
+
+    if args.out is not None:
+        check_target(args.out)  # before reading two results
+    found = compare(args.a, args.b, order=args.order)
+    print(found.summary(top=10))  # the command's result: printed even with --quiet
+    if args.out is not None:
+        written = write_comparison(found, args.out)
+        say(f"wrote {', '.join(written)} to {args.out}/")
+    return 0
+
+
 def _methods(kind: str | None) -> int:
     for name, registry in _registries().items():
         if kind is not None and name != kind:
@@ -515,18 +607,29 @@ def _demo(args, say) -> int:
     say(f"demo: {len(data['texts']):,} texts scored by langid over {len(data['classes'])} "
           f"languages ({time.perf_counter() - started:.1f} s, cached after the first run)")
     scores = load_scores(data["scores"], classes=data["classes"], labels=data["labels"])
-    return _run(scores, args.out, dict(transform=args.transform), say, demo=True)
+    examples = {}  # a few texts of each language, shown in the explorer
+    for text, label in zip(data["texts"], data["labels"]):
+        found = examples.setdefault(data["classes"][label], [])
+        if len(found) < 3:
+            found.append(text)
+    return _run(scores, args.out, dict(transform=args.transform), say, demo=True,
+                explorer={"examples": examples})
 
 
-def _run(scores, out, options: dict, say=print, demo: bool = False) -> int:
-    """Analyze ``scores`` into the folder ``out``; ``say`` prints the summary lines."""
+def _run(scores, out, options: dict, say=print, demo: bool = False,
+         explorer: dict | None = None) -> int:
+    """Analyze ``scores`` into the folder ``out``; ``say`` prints the summary lines.
+
+    ``explorer`` holds the options of the explorer page (``examples``, ``taxonomy``); None
+    leaves the page out."""
     from .pipeline import analyze
     from .results import staging, write_into
 
     started = time.perf_counter()
     with staging(out) as staged:  # taken first: a busy or foreign folder fails at once
         result = analyze(scores, **options)
-        written = write_into(result, staged.path)
+        written = write_into(result, staged.path, explorer=explorer is not None,
+                             explorer_options=explorer)
         staged.commit()
     sim, ordering = result.similarity, result.ordering
     how = (f"{ordering.linkage} linkage on {ordering.distance}, " if ordering.linkage else "")
@@ -537,7 +640,8 @@ def _run(scores, out, options: dict, say=print, demo: bool = False) -> int:
         say(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
     say(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
     if demo:
-        say(f"open {Path(out) / 'heatmap.png'} to see the blocks")
+        say(f"open {Path(out) / 'heatmap.png'} to see the blocks, and "
+            f"{Path(out) / 'explorer.html'} to explore them")
     return 0
 
 

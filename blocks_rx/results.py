@@ -24,7 +24,7 @@ names read back are exactly those analysed.
 ...                              groups=None, hclust_backend="python")
 >>> folder = tempfile.mkdtemp() + "/result"
 >>> sorted(write(analysis, folder))
-['distributions.png', 'heatmap.png', 'order.csv', 'report.json', 'similarity.npz']
+['distributions.png', 'explorer.html', 'heatmap.png', 'order.csv', 'report.json', 'similarity.npz']
 >>> stored = read(folder)
 >>> stored.ordering.order.tolist() == analysis.ordering.order.tolist()
 True
@@ -56,9 +56,13 @@ FIGURE_FILES = ("heatmap.png", "distributions.png")
 GROUP_FILES = ("groups.csv", "groups.png")
 #: Written when the scores came with true labels: similarity beside the confusions.
 CONFUSION_FILES = ("confusion.png",)
+#: Views of the run that ``blocks-rx explore`` may rebuild (with other options) after it: not
+#: in report.json's checksums, but they name the run id they were built from, and
+#: :func:`validate` refuses one built from another run.
+VIEW_FILES = ("explorer.html",)
 REPORT = "report.json"
 #: Every file a result may hold, in the order they are written.
-RESULT_FILES = DATA_FILES + FIGURE_FILES + CONFUSION_FILES + GROUP_FILES + (REPORT,)
+RESULT_FILES = DATA_FILES + FIGURE_FILES + CONFUSION_FILES + GROUP_FILES + VIEW_FILES + (REPORT,)
 #: What ``blocks-rx export`` writes into a result folder by default; not part of the run.
 EXPORT_ENTRIES = ("blocks.rds", "r-export")
 #: Hidden staging folders of blocks-rx versions before 0.2 were made inside the folder.
@@ -95,7 +99,7 @@ class StoredResult:
 # --------------------------------------------------------------------------- target checks
 
 
-def check_target(folder) -> Path:
+def check_target(folder, *, belongs=None, what: str = "a blocks-rx result") -> Path:
     """Refuse an output path that is not safe to replace; returns it as a Path.
 
     Allowed: a path that does not exist, an empty folder, or a folder holding only a
@@ -113,10 +117,11 @@ def check_target(folder) -> Path:
         raise ResultError(f"{folder} is an existing file, not a result folder; choose "
                           "another output folder")
     if path.is_dir():
-        foreign = sorted(p.name for p in path.iterdir() if not _belongs_to_result(p.name))
+        belongs = belongs or _belongs_to_result
+        foreign = sorted(p.name for p in path.iterdir() if not belongs(p.name))
         if foreign:
             shown = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
-            raise ResultError(f"{folder} holds files that are not part of a blocks-rx result "
+            raise ResultError(f"{folder} holds files that are not part of {what} "
                               f"({shown}); it would be replaced whole, so choose an empty or "
                               "new output folder")
     return path
@@ -139,23 +144,28 @@ def staging(folder) -> StagedFolder:
     return StagedFolder(check_target(folder))
 
 
-def write(analysis, folder, *, dpi: int = 150) -> dict[str, Path]:
+def write(analysis, folder, *, dpi: int = 150, explorer: bool = True,
+          explorer_options: dict | None = None) -> dict[str, Path]:
     """Write ``analysis`` (from :func:`blocks_rx.analyze`) as a result folder, whole.
 
     Returns the paths written, by file name. The folder is replaced only when every file is
-    complete; see the module docstring.
+    complete; see the module docstring. ``explorer=False`` leaves out ``explorer.html``;
+    ``explorer_options`` go to :func:`blocks_rx.explore` (``examples``, ``taxonomy``).
     """
     with staging(folder) as staged:
-        names = write_into(analysis, staged.path, dpi=dpi)
+        names = write_into(analysis, staged.path, dpi=dpi, explorer=explorer,
+                           explorer_options=explorer_options)
         staged.commit()
     return {name: staged.target / name for name in names}
 
 
-def write_into(analysis, folder: Path, *, dpi: int = 150) -> list[str]:
+def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
+               explorer_options: dict | None = None) -> list[str]:
     """Write every file of ``analysis`` into the (staging) folder; returns the file names."""
     names = [name for name in RESULT_FILES
              if (name not in GROUP_FILES or analysis.findings is not None)
-             and (name not in CONFUSION_FILES or analysis.confusion is not None)]
+             and (name not in CONFUSION_FILES or analysis.confusion is not None)
+             and (name not in VIEW_FILES or explorer)]
     tables = {"order.csv": order_table(analysis)}
     if analysis.findings is not None:
         tables["groups.csv"] = groups_table(analysis)
@@ -166,12 +176,14 @@ def write_into(analysis, folder: Path, *, dpi: int = 150) -> list[str]:
     for name in progress(names[:-1], desc="writing results", unit="file", label=str):
         started = time.perf_counter()
         WRITERS[name](analysis, folder / name, run_id=run_id, arrays=arrays, tables=tables,
-                      dpi=dpi)
-        spent["draw" if name.endswith(".png") else "write_data"] += time.perf_counter() - started
+                      dpi=dpi, explorer_options=explorer_options or {})
+        spent["draw" if name.endswith((".png", ".html")) else "write_data"] += (
+            time.perf_counter() - started)
     report = analysis.report()
     report["timings_s"].update({k: round(v, 4) for k, v in spent.items()})
     report.update(format=FORMAT, run_id=run_id,
-                  files={name: sha256(folder / name) for name in names[:-1]})
+                  files={name: sha256(folder / name) for name in names[:-1]
+                         if name not in VIEW_FILES})
     WRITERS[REPORT](analysis, folder / REPORT, report=report)
     return names
 
@@ -322,6 +334,12 @@ def _write_confusion_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
     _save(shown, path, run_id, dpi)
 
 
+def _write_explorer(analysis, path: Path, *, run_id, explorer_options, **_) -> None:
+    from .explorer import explore
+
+    explore(analysis, run_id=run_id, **explorer_options).save(path)
+
+
 def _write_report(analysis, path: Path, *, report, **_) -> None:
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
@@ -335,6 +353,7 @@ WRITERS = {
     "confusion.png": _write_confusion_figure,
     "groups.csv": _write_table("groups.csv"),
     "groups.png": _write_groups_figure,
+    "explorer.html": _write_explorer,
     REPORT: _write_report,
 }
 
@@ -368,7 +387,10 @@ def validate(folder) -> dict:
         elif sha256(path) != expected:
             problems.append(f"{name} does not match report.json (changed, or from another run)")
     stale = [name for name in RESULT_FILES
-             if name != REPORT and name not in listed and (folder / name).exists()]
+             if name != REPORT and name not in VIEW_FILES and name not in listed
+             and (folder / name).exists()]
+    problems += [f"{name} was built from run {found}" for name in VIEW_FILES
+                 if (found := view_run_id(folder / name)) not in (None, report["run_id"])]
     if stale:
         problems.append(f"{', '.join(stale)} left over from another run (this run "
                         f"{report['run_id']} wrote no such file)")
@@ -376,6 +398,21 @@ def validate(folder) -> dict:
         raise MixedResultError(f"{folder} mixes files of different runs: "
                                + "; ".join(problems) + ". Re-run `blocks-rx analyze` into it.")
     return report
+
+
+def view_run_id(path: Path) -> str | None:
+    """The run id a view file (``explorer.html``) names, "unknown" if it names none, or None
+    when there is no such file."""
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        head = handle.read(4096)
+    marker = '<meta name="blocks-rx-run-id" content="'
+    start = head.find(marker)
+    if start < 0:
+        return "unknown"
+    start += len(marker)
+    return head[start:head.find('"', start)]
 
 
 def _read_report(folder: Path) -> dict:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages blocks-rx uses, from Debian: R with seriation and jsonlite (the R bridge and
 # the tests' independent oracle), Noto fonts and WenQuanYi Micro Hei (figures that show text in
-# many scripts, CJK included); then rpy2 into the venv, and the blocksrx R package
+# many scripts, CJK included), chromium (the explorer's tests open the page in it); then rpy2 into the venv, and the blocksrx R package
 # (r_scripts/blocksrx) into R. Idempotent: installs only what is missing or changed. Without
 # root or sudo it says so in one line and carries on: blocks-rx works without R (its hclust
 # twin is exact).
@@ -12,18 +12,19 @@ have_r() { command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressMessages({l
 have_fonts() {
   [ -d /usr/share/fonts/truetype/noto ] && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]
 }
+have_chromium() { command -v chromium >/dev/null 2>&1; }
 
-if ! have_r || ! have_fonts; then
+if ! have_r || ! have_fonts || ! have_chromium; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" = none ] || ! command -v apt-get >/dev/null 2>&1; then
     # The steps below still run where R is already there (only fonts missing).
-    echo "setup: R and/or fonts not installed (needs root/sudo and apt-get: apt-get install r-base-core r-base-dev r-cran-seriation r-cran-jsonlite fonts-noto-core fonts-wqy-microhei); blocks-rx works without them, R-backed tests are skipped."
+    echo "setup: R, fonts or chromium not installed (needs root/sudo and apt-get: apt-get install r-base-core r-base-dev r-cran-seriation r-cran-jsonlite fonts-noto-core fonts-wqy-microhei chromium); blocks-rx works without them, R-backed and browser tests are skipped."
   else
-    echo "setup: installing R, r-cran-seriation, r-cran-jsonlite, fonts-noto-core and fonts-wqy-microhei with apt-get (once)..."
+    echo "setup: installing R, r-cran-seriation, r-cran-jsonlite, fonts-noto-core, fonts-wqy-microhei and chromium with apt-get (once)..."
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq >/dev/null && \
       $SUDO apt-get install -y -qq --no-install-recommends r-base-core r-base-dev r-cran-seriation \
-        r-cran-jsonlite fonts-noto-core fonts-wqy-microhei >/dev/null 2> >(grep -v '^debconf: delaying' >&2) \
+        r-cran-jsonlite fonts-noto-core fonts-wqy-microhei chromium >/dev/null 2> >(grep -v '^debconf: delaying' >&2) \
       || echo "setup: apt-get could not install R and the fonts; blocks-rx works without them, R-backed tests are skipped."
   fi
 fi

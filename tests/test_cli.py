@@ -40,7 +40,7 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
     out = tmp_path / "out"
     done = run_cli("analyze", path, "--out", out, "--labels", labels, "--cuts", "3,5")
     assert done.returncode == 0, done.stderr
-    assert "wrote 8 files" in done.stdout and "accuracy" in done.stdout
+    assert "wrote 9 files" in done.stdout and "accuracy" in done.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(results.RESULT_FILES)
     assert "confusion.png" in results.RESULT_FILES  # --labels: similarity beside confusions
     groups = pd.read_csv(out / "groups.csv")

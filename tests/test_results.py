@@ -78,7 +78,7 @@ def test_stale_groups_never_survive_a_rerun(tmp_path, csv_scores):
     assert done.returncode == 0, done.stderr
     assert not (out / "groups.csv").exists() and not (out / "groups.png").exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        results.DATA_FILES + results.FIGURE_FILES + (results.REPORT,))
+        results.DATA_FILES + results.FIGURE_FILES + results.VIEW_FILES + (results.REPORT,))
 
     # An ordering without a tree gives no groups either; export carries none.
     assert run_cli("analyze", csv_scores, "--out", out).returncode == 0

@@ -6,6 +6,7 @@ matplotlib is imported only when a function here is called; figures are standalo
 """
 
 from ._common import drawable
+from ._comparison import comparison
 from ._confusion import confusion_comparison, side_by_side
 from ._distributions import distributions
 from ._frequency import frequency
@@ -15,4 +16,5 @@ from ._samples import class_samples
 from ._groups import groups_heatmap, memberships
 
 __all__ = ["drawable", "heatmap", "ordered_matrix", "distributions", "frequency", "confusion_comparison",
-           "side_by_side", "class_samples", "layer_heatmaps", "groups_heatmap", "memberships"]
+           "side_by_side", "class_samples", "layer_heatmaps", "groups_heatmap", "memberships",
+           "comparison"]

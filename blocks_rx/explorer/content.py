@@ -1,0 +1,367 @@
+"""What the explorer shows, gathered from a result: :func:`gather` -> :class:`Content`.
+
+Everything here is plain data (numpy arrays, tuples of names); :mod:`blocks_rx.explore.page`
+turns it into the page. The matrix travels quantised to 8 bits (:func:`quantise`): level
+``q`` in 1..255 stands for ``low + (q - 1) * step``, so a cell is known to within half a
+step (about 0.004 for correlations spanning -1..1); level 0 marks a missing value.
+
+Orderings: the result's own, then, for up to :data:`EXTRA_ORDERINGS_UP_TO` classes, hclust
+with the other linkages of :data:`EXTRA_LINKAGES` (the exact twin of R's ``hclust``, no R
+needed), the fuzzy groups (classes by crisp group, groups in the order of their mean
+position in the result's order, each group's classes by decreasing membership), a
+taxonomy's order when one is given, and the input order. Every ordering with a tree carries
+its flat cuts for k = 1..:data:`MAX_CUT` clusters (R's ``cutree``), which the page outlines
+like R's ``rect.hclust``.
+
+>>> import numpy as np, blocks_rx
+>>> from blocks_rx.datasets import planted_taxonomy
+>>> analysis = blocks_rx.analyze(planted_taxonomy()["scores"], groups=None,
+...                              hclust_backend="python")
+>>> content = gather(analysis)
+>>> [o.name for o in content.orderings][:2], content.levels.dtype.name
+(['hclust, complete linkage (the result)', 'hclust, average linkage'], 'uint8')
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: Up to this many classes the page holds the whole matrix at full resolution.
+FULL_RESOLUTION_UP_TO = 5000
+#: Above FULL_RESOLUTION_UP_TO classes the page holds a pooled overview of about this side.
+OVERVIEW_PIXELS = 2000
+#: Orderings computed beside the result's own, up to this many classes (hclust's time grows
+#: as m^2; at 5,000 classes each linkage takes a few seconds).
+EXTRA_ORDERINGS_UP_TO = 5000
+#: The linkages offered beside the result's own, as R names them.
+EXTRA_LINKAGES = ("complete", "average", "single", "ward.D2")
+#: The dendrogram cut control offers k = 1 .. MAX_CUT clusters.
+MAX_CUT = 40
+#: At most this many examples per class, texts cut to this many characters.
+MAX_EXAMPLES = 3
+MAX_TEXT = 160
+#: Thumbnails are shrunk to at most this many pixels on a side.
+THUMBNAIL_PIXELS = 64
+
+
+@dataclass(frozen=True)
+class ContentOrdering:
+    """One entry of the ordering menu: positions -> class index, and cuts if it has a tree."""
+
+    name: str
+    order: np.ndarray = field(repr=False)
+    #: (MAX_CUT, m) int16: row k - 1 holds R's ``cutree(k = k)`` labels in input order.
+    cuts: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Content:
+    """The data of one explorer page (see the module docstring)."""
+
+    title: str
+    run_id: str
+    classes: tuple[str, ...]
+    measure: str
+    levels: np.ndarray = field(repr=False)
+    low: float
+    step: float
+    orderings: tuple[ContentOrdering, ...]
+    memberships: np.ndarray | None = field(default=None, repr=False)
+    group_names: tuple[str, ...] = ()
+    #: Group names of failed and split groups, with their z-scores, as the report gives them.
+    failed: tuple[tuple[str, float], ...] = ()
+    #: Split groups: (label, z, the first piece's classes, the second's), as class indices.
+    split: tuple[tuple[str, float, tuple[int, ...], tuple[int, ...]], ...] = ()
+    confusion: np.ndarray | None = field(default=None, repr=False)
+    #: Per class, its taxonomy path (root first), when a taxonomy was given.
+    taxonomy: tuple[tuple[str, ...], ...] | None = None
+    #: Per class, up to MAX_EXAMPLES items: ("text", str) or ("image", data-URI).
+    examples: tuple[tuple[tuple[str, str], ...], ...] | None = None
+    #: The colour scale of the static heatmap (:func:`blocks_rx.plot.colour_scale`): its
+    #: limits, map, and the colours of values beyond them (the diagonal, usually).
+    limits: tuple[float, float] = (-1.0, 1.0)
+    cmap: str = "RdBu_r"
+    over: str = "#000000"
+    under: str = "#000000"
+    #: Above the full-resolution limit the "classes" are tiles of this many classes, else 1.
+    pooled: int = 1
+
+    @property
+    def m(self) -> int:
+        return len(self.classes)
+
+
+def quantise(matrix) -> tuple[np.ndarray, float, float]:
+    """8-bit levels of a matrix, with the ``low`` and ``step`` that map them back.
+
+    >>> levels, low, step = quantise(np.array([[1.0, -0.5], [-0.5, 1.0]]))
+    >>> levels.tolist(), low, round(step, 6)
+    ([[255, 1], [1, 255]], -0.5, 0.005906)
+    >>> float(low + (levels[0, 0] - 1) * step)
+    1.0
+    """
+    values = np.asarray(matrix)
+    finite = np.isfinite(values)
+    low = float(values[finite].min()) if finite.any() else 0.0
+    high = float(values[finite].max()) if finite.any() else 1.0
+    step = (high - low) / 254 if high > low else 1.0
+    levels = np.zeros(values.shape, dtype=np.uint8)
+    rows = 1024  # in stripes: no float64 copy of a large matrix
+    for start in range(0, values.shape[0], rows):
+        block = np.asarray(values[start:start + rows], dtype=np.float64)
+        scaled = np.rint((block - low) / step) + 1
+        levels[start:start + rows] = np.where(np.isfinite(block), np.clip(scaled, 1, 255), 0)
+    return levels, low, step
+
+
+def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True) -> Content:
+    """The explorer's content for a result: an :class:`~blocks_rx.Analysis`, a
+    :class:`~blocks_rx.StoredResult` or the path of a result folder.
+
+    ``taxonomy`` maps class names to their ``/``-separated path, root first (or is a
+    CSV/TSV file with columns ``class, path``); ``examples`` maps class names to texts or images (2-D or 3-D
+    arrays) shown when the class is selected.
+    """
+    result = _as_result(result)
+    if len(result.similarity.classes) > FULL_RESOLUTION_UP_TO:
+        return pooled_overview(result)
+    if taxonomy is not None:
+        from ..ordering.taxonomy import read_taxonomy
+
+        taxonomy = read_taxonomy(taxonomy)
+    similarity, ordering = result.similarity, result.ordering
+    classes = tuple(similarity.classes)
+    levels, low, step = quantise(similarity.matrix)
+    groups = _groups(result, classes)
+    paths = _taxonomy_paths(taxonomy, classes)
+    orderings = [ContentOrdering(_ordering_name(ordering) + " (the result)",
+                                 np.asarray(ordering.order, dtype=np.int32), _cuts(ordering))]
+    if extra_orderings and len(classes) <= EXTRA_ORDERINGS_UP_TO:
+        orderings += _hclust_orderings(similarity, ordering)
+    if groups["memberships"] is not None:
+        orderings.append(_groups_ordering(groups["memberships"], orderings[0].order))
+    if paths is not None:
+        orderings.append(_taxonomy_ordering(similarity, taxonomy, classes))
+    orderings.append(ContentOrdering("input order", np.arange(len(classes), dtype=np.int32)))
+    return Content(
+        title=_title(result, similarity), run_id=str(getattr(result, "run_id", "") or ""),
+        classes=classes, measure=similarity.measure, levels=levels, low=low, step=step,
+        orderings=tuple(orderings), confusion=_confusion(result), taxonomy=paths,
+        examples=_examples(examples, classes), **_colours(similarity.matrix), **groups)
+
+
+def pooled_overview(result, *, side: int | None = None) -> Content:
+    """The page's content above :data:`FULL_RESOLUTION_UP_TO` classes: the matrix in the
+    result's order, pooled by the mean over tiles of ``t x t`` classes (``t = ceil(m / side)``),
+    each tile listed as its range of positions and first and last class. Orderings, tracks
+    and confusions need the full matrix: ``blocks-rx explore --serve`` shows them at any zoom.
+    """
+    similarity, ordering = result.similarity, result.ordering
+    classes, order = similarity.classes, np.asarray(ordering.order)
+    m = len(classes)
+    tile = -(-m // (side or OVERVIEW_PIXELS))
+    pooled = pool_ordered(similarity.matrix, order, tile)
+    tiles = len(pooled)
+    names = tuple(f"positions {i * tile + 1:,}-{min(m, (i + 1) * tile):,}: "
+                  f"{classes[order[i * tile]]} ... {classes[order[min(m, (i + 1) * tile) - 1]]}"
+                  for i in range(tiles))
+    levels, low, step = quantise(pooled)
+    name = f"{_ordering_name(ordering)} (the result), pooled: mean of {tile} x {tile} classes"
+    return Content(
+        title=_title(result, similarity) + f"; overview pooled to {tiles:,} x {tiles:,} tiles",
+        run_id=str(getattr(result, "run_id", "") or ""), classes=names,
+        measure=f"mean {similarity.measure}", levels=levels, low=low, step=step,
+        orderings=(ContentOrdering(name, np.arange(tiles, dtype=np.int32)),), pooled=tile,
+        **_colours(pooled))
+
+
+def pool_ordered(matrix, order, tile: int) -> np.ndarray:
+    """The mean of each ``tile x tile`` block of ``matrix[order][:, order]`` (the last tiles
+    smaller), read a band of rows at a time: no m x m copy of a (memory-mapped) matrix.
+
+    >>> pool_ordered(np.arange(16.0).reshape(4, 4), np.array([0, 1, 2, 3]), 2).tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    m = len(order)
+    tiles = -(-m // tile)
+    edges = np.arange(0, m, tile)
+    sizes = np.diff(np.append(edges, m))
+    pooled = np.empty((tiles, tiles), dtype=np.float32)
+    for i, start in enumerate(edges):
+        rows = order[start:start + tile]
+        sorted_rows = np.sort(rows)  # in file order: one sweep over a mapped matrix
+        band = np.asarray(matrix[sorted_rows], dtype=np.float64)
+        band = band[np.searchsorted(sorted_rows, rows)][:, order]
+        pooled[i] = np.add.reduceat(band.sum(axis=0), edges) / (sizes * len(rows))
+    return pooled
+
+
+def _colours(matrix) -> dict:
+    """The static heatmap's colour scale, so the page and heatmap.png agree."""
+    import matplotlib.colors
+
+    from ..plot._colour import colour_scale
+
+    scale = colour_scale(matrix)
+    colormap = scale.colormap()
+    return {"limits": (float(scale.vmin), float(scale.vmax)), "cmap": scale.cmap,
+            "over": matplotlib.colors.to_hex(colormap.get_over()),
+            "under": matplotlib.colors.to_hex(colormap.get_under())}
+
+
+def _as_result(result):
+    """A StoredResult for a path; Analysis and StoredResult as they are."""
+    if isinstance(result, (str, Path)):
+        from ..results import read
+
+        return read(result)
+    if not (hasattr(result, "similarity") and hasattr(result, "ordering")):
+        raise TypeError("explore() takes an Analysis (blocks_rx.analyze), a StoredResult "
+                        f"(blocks_rx.read_result) or a result folder, not {type(result).__name__}")
+    return result
+
+
+def _title(result, similarity) -> str:
+    source = getattr(similarity, "source", None)
+    folder = getattr(result, "folder", None)
+    where = f"{Path(folder).name}: " if folder is not None else ""
+    named = f" ({source})" if source and not source.startswith("<") else ""
+    return (f"{where}{similarity.measure} similarity of {len(similarity.classes):,} classes "
+            f"over {similarity.n_samples:,} samples{named}")
+
+
+def _ordering_name(ordering) -> str:
+    if ordering.merge is not None:
+        return f"{ordering.method}, {ordering.linkage} linkage"
+    return str(ordering.method)
+
+
+def _cuts(ordering) -> np.ndarray | None:
+    """R's ``cutree`` for k = 1..MAX_CUT, or None for an ordering without a tree."""
+    if ordering.merge is None:
+        return None
+    m = len(ordering.classes)
+    cuts = np.ones((MAX_CUT, m), dtype=np.int16)
+    for k in range(2, min(MAX_CUT, m) + 1):
+        cuts[k - 1] = ordering.cut_labels(k)
+    for k in range(min(MAX_CUT, m) + 1, MAX_CUT + 1):  # more clusters than classes: singletons
+        cuts[k - 1] = cuts[min(MAX_CUT, m) - 1]
+    return cuts
+
+
+def _hclust_orderings(similarity, ordering) -> list[ContentOrdering]:
+    """hclust with every linkage of EXTRA_LINKAGES the result did not use."""
+    from ..ordering import hclust
+
+    found = []
+    for linkage in EXTRA_LINKAGES:
+        if ordering.merge is not None and linkage == ordering.linkage:
+            continue
+        tree = hclust(similarity, linkage=linkage, hclust_backend="python")
+        found.append(ContentOrdering(f"hclust, {linkage} linkage",
+                                     np.asarray(tree.order, dtype=np.int32), _cuts(tree)))
+    return found
+
+
+def _groups_ordering(memberships, reference) -> ContentOrdering:
+    """Classes by fuzzy group (groups by mean position in ``reference``), then membership."""
+    crisp = np.argmax(memberships, axis=1)
+    position = np.empty(len(reference), dtype=np.int64)
+    position[reference] = np.arange(len(reference))
+    centre = np.array([position[crisp == g].mean() if (crisp == g).any() else np.inf
+                       for g in range(memberships.shape[1])])
+    rank = np.argsort(np.argsort(centre, kind="stable"), kind="stable")
+    strength = memberships[np.arange(len(crisp)), crisp]
+    order = np.lexsort((position, -strength, rank[crisp]))
+    return ContentOrdering("fuzzy groups", order.astype(np.int32))
+
+
+def _taxonomy_ordering(similarity, taxonomy, classes) -> ContentOrdering:
+    from ..ordering import taxonomy_order
+
+    ordering = taxonomy_order(similarity, taxonomy, classes=classes)
+    return ContentOrdering("taxonomy", np.asarray(ordering.order, dtype=np.int32))
+
+
+def _groups(result, classes) -> dict:
+    """Memberships, group names and the failed and split groups of a result, if any."""
+    from ..results import StoredResult
+
+    none = {"memberships": None, "group_names": (), "failed": (), "split": ()}
+    if isinstance(result, StoredResult):
+        if result.groups is None:
+            return none
+        memberships, report = np.asarray(result.groups.memberships), result.report["groups"]
+    elif result.findings is not None:  # an Analysis
+        memberships = np.asarray(result.findings.fuzzy.memberships)
+        report = result.findings.report()
+    else:
+        return none
+    index = {name: i for i, name in enumerate(classes)}
+    split = tuple((f"split {i + 1}", float(s["z"]),
+                   tuple(index[c] for c in s["first"] if c in index),
+                   tuple(index[c] for c in s["second"] if c in index))
+                  for i, s in enumerate(report.get("split", [])))
+    return {"memberships": memberships.astype(np.float32),
+            "group_names": tuple(f"G{k + 1}" for k in range(memberships.shape[1])),
+            "failed": tuple((str(f["group"]), float(f["z"])) for f in report.get("failed", [])),
+            "split": split}
+
+
+def _confusion(result) -> np.ndarray | None:
+    confusion = getattr(result, "confusion", None)
+    return None if confusion is None else np.asarray(confusion)
+
+
+def _taxonomy_paths(taxonomy, classes):
+    if taxonomy is None:
+        return None
+    missing = [name for name in classes if name not in taxonomy]
+    if missing:
+        raise ValueError(f"the taxonomy has no path for {len(missing)} classes of the result: "
+                         + ", ".join(map(repr, missing[:5])) + (" ..." if len(missing) > 5 else ""))
+    return tuple(tuple(p for p in taxonomy[name].split("/") if p) for name in classes)
+
+
+def _examples(examples, classes):
+    """Per class, its first MAX_EXAMPLES examples as ("text", ...) or ("image", data URI)."""
+    if not examples:
+        return None
+    unknown = sorted(set(examples) - set(classes))
+    if unknown:
+        raise ValueError(f"examples given for classes the result does not have: "
+                         f"{', '.join(map(repr, unknown[:5]))}")
+    return tuple(tuple(_example(item) for item in list(examples.get(name, ()))[:MAX_EXAMPLES])
+                 for name in classes)
+
+
+def _example(item) -> tuple[str, str]:
+    if isinstance(item, str):
+        text = " ".join(item.split())
+        return ("text", text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…")
+    return ("image", thumbnail_uri(np.asarray(item)))
+
+
+def thumbnail_uri(image: np.ndarray) -> str:
+    """A small PNG of an image (H x W grey, or H x W x 3/4 colour) as a ``data:`` URI.
+
+    >>> thumbnail_uri(np.zeros((8, 8)))[:22]
+    'data:image/png;base64,'
+    """
+    from PIL import Image
+
+    values = np.asarray(image, dtype=np.float64)
+    if values.ndim not in (2, 3):
+        raise ValueError(f"a thumbnail needs a 2-D or 3-D image array, got shape {values.shape}")
+    low, high = np.nanmin(values), np.nanmax(values)
+    scaled = np.zeros_like(values) if high <= low else (values - low) / (high - low)
+    picture = Image.fromarray(np.rint(scaled * 255).astype(np.uint8).squeeze())
+    picture.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

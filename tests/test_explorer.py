@@ -1,0 +1,334 @@
+"""The explorer page in a real headless Chromium (Debian's ``chromium``, driven by Playwright).
+
+Each test opens the page from a file, fails on any console error, page error or request that
+leaves the file, and saves a screenshot under ``test-screenshots/explorer/`` to look at.
+The data are planted: four blocks of classes, with true labels (a confusion matrix), fuzzy
+groups, and hostile class names that would run code if the page wrote them as HTML.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import blocks_rx
+from blocks_rx.scores import Scores
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH (make setup installs Debian's chromium)")
+
+SHOTS = Path(__file__).resolve().parents[1] / "test-screenshots" / "explorer"
+HOSTILE = ["<script>window.__pwned = 1</script>", "<img src=x onerror=\"window.__pwned = 2\">",
+           "Tom & \"Jerry\" 'quoted'"]
+
+
+def planted_result(tmp_path_factory):
+    """A result folder: 4 planted blocks of 6 classes, 3 of them hostile names, with labels."""
+    rng = np.random.default_rng(1)
+    m, n = 24, 3000
+    block = np.repeat(np.arange(4), 6)
+    labels = rng.integers(0, m, size=n)
+    latent = rng.normal(size=(n, 4))
+    scores = 2.0 * latent[:, block] + rng.normal(size=(n, m))
+    scores[np.arange(n), labels] += 3.0
+    classes = [f"class {i:02d}" for i in range(m)]
+    classes[3], classes[10], classes[17] = HOSTILE
+    analysis = blocks_rx.analyze(Scores(scores.astype(np.float32), classes=classes,
+                                        labels=labels), hclust_backend="python")
+    folder = tmp_path_factory.mktemp("explorer") / "result"
+    blocks_rx.write_result(analysis, folder)
+    return folder, analysis
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    return planted_result(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def page_file(result, tmp_path_factory):
+    folder, _ = result
+    examples = {name: [f"an example text of {name}"] for name in blocks_rx.read_result(folder)
+                .similarity.classes}
+    explorer = blocks_rx.explore(folder, examples=examples)
+    return explorer, explorer.save(tmp_path_factory.mktemp("page") / "explorer.html")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+class Page:
+    """One open page, with what it logged and asked for."""
+
+    def __init__(self, browser, path: Path, name: str):
+        self.errors, self.requests, self.dialogs = [], [], []
+        self.name = name
+        self.page = browser.new_page(viewport={"width": 1700, "height": 900})
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("request", self._request)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("document.body.dataset.blocksRx === 'ready'", timeout=30000)
+
+    def _request(self, request):
+        if not request.url.startswith(("file:", "data:", "blob:")):
+            self.requests.append(request.url)
+
+    def js(self, expression, *args):
+        return self.page.evaluate(expression, *args)
+
+    def set_model(self, name, attribute, value):
+        self.js("([n, a, v]) => { Bokeh.documents[0].get_model_by_name(n)[a] = v; }",
+                [name, attribute, value])
+        self.page.wait_for_timeout(150)
+
+    def matrix_pixels(self) -> bytes:
+        box = self.js("() => { const [x0, y0] = blocksRx.screenPoint(0, 0);"
+                      " const [x1, y1] = blocksRx.screenPoint(blocksRx.state.m, blocksRx.state.m);"
+                      " return {x: x0, y: y0, width: x1 - x0, height: y1 - y0}; }")
+        return self.page.screenshot(clip=box)
+
+    def drag(self, start, end):
+        x0, y0 = self.js("([x, y]) => blocksRx.screenPoint(x, y)", list(start))
+        x1, y1 = self.js("([x, y]) => blocksRx.screenPoint(x, y)", list(end))
+        self.page.mouse.move(x0, y0)
+        self.page.mouse.down()
+        self.page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+        self.page.mouse.move(x1, y1, steps=5)
+        self.page.mouse.up()
+        self.page.wait_for_timeout(200)
+
+    def close(self):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{self.name}.png"))
+        assert self.errors == [], self.errors
+        assert self.requests == [], f"requests left the file: {self.requests}"
+        assert self.dialogs == [] and self.js("() => window.__pwned === undefined")
+        self.page.close()
+
+
+@pytest.fixture
+def opened(browser, page_file, request):
+    page = Page(browser, page_file[1], request.node.name)
+    yield page
+    page.close()
+
+
+def test_page_loads_offline_and_draws_the_stored_order(opened, page_file, result):
+    _, analysis = result
+    assert opened.js("() => Array.from(blocksRx.state.perm)") == analysis.ordering.order.tolist()
+    # The drawn image is the ordered matrix: its top-left pixel is the diagonal's colour, and
+    # it is not blank.
+    pixels = opened.matrix_pixels()
+    assert len(set(pixels)) > 50
+    title = opened.js("() => document.title")
+    assert title.startswith("blocks-rx explorer:")
+
+
+def test_brushing_a_range_lists_those_classes(opened, result):
+    _, analysis = result
+    order = analysis.ordering.order
+    opened.drag((5.2, 5.2), (11.8, 11.8))  # positions 5..11 on both axes
+    expected = sorted(order[5:12].tolist())
+    assert opened.js("() => blocksRx.state.rows") == expected
+    assert opened.js("() => blocksRx.state.columns") == expected
+    names = opened.js("() => Bokeh.documents[0].get_model_by_name('names').value").split("\n")
+    classes = analysis.similarity.classes
+    assert names == [classes[i] for i in order[5:12]]
+    panel = opened.js("() => Bokeh.documents[0].get_model_by_name('panel').text")
+    assert "Selected classes (7)" in panel and "an example text of" in panel
+
+
+def test_cutoff_slider_fades_cells(opened):
+    before = opened.matrix_pixels()
+    opened.set_model("cutoff", "value", 0.3)
+    after = opened.matrix_pixels()
+    assert before != after
+    opened.set_model("cutoff", "value", opened.js("() => blocksRx.data.low"))
+    assert opened.matrix_pixels() == before
+
+
+def test_rank_scale_and_dendrogram_cut(opened):
+    before = opened.matrix_pixels()
+    opened.set_model("scale", "active", 1)
+    assert opened.matrix_pixels() != before
+    opened.set_model("cut", "value", 4)
+    boxes = opened.js("() => Bokeh.documents[0].get_model_by_name('matrix')"
+                      ".renderers.map(r => r.data_source.data.left ? r.data_source.data.left.length : -1)")
+    assert 4 in boxes  # the four planted blocks, outlined
+
+
+def test_switching_the_ordering_reorders_and_keeps_the_selection(opened, page_file):
+    explorer, _ = page_file
+    opened.drag((0.2, 0.2), (5.8, 5.8))
+    selected = opened.js("() => blocksRx.state.rows")
+    before = opened.matrix_pixels()
+    names = [o.name for o in explorer.content.orderings]
+    target = names.index("input order")
+    opened.set_model("ordering", "value", names[target])
+    assert opened.js("() => Array.from(blocksRx.state.perm)") == list(range(24))
+    assert opened.matrix_pixels() != before
+    assert opened.js("() => blocksRx.state.rows") == selected
+    boxes = opened.js("() => blocksRx.state.rows.length && "
+                      "Bokeh.documents[0].get_model_by_name('matrix').renderers"
+                      ".filter(r => r.glyph.line_color && r.glyph.line_color.value === '#d400aa')"
+                      ".map(r => r.data_source.data.left.length)[0]")
+    assert boxes >= 1
+
+
+def test_search_finds_a_class_and_brings_it_into_view(opened, result):
+    _, analysis = result
+    target = analysis.similarity.classes.index("class 20")
+    field = opened.page.locator("input[type=text]").first
+    field.click()
+    field.type("class 20")
+    field.press("Enter")
+    opened.page.wait_for_timeout(300)
+    assert opened.js("() => blocksRx.state.found") == target
+    position = int(np.flatnonzero(analysis.ordering.order == target)[0])
+    start, end = opened.js("() => { const r = Bokeh.documents[0].get_model_by_name('matrix')"
+                           ".x_range; return [r.start, r.end]; }")
+    assert start <= position < end
+
+
+def test_hostile_class_names_show_as_text_and_run_nothing(opened, result):
+    _, analysis = result
+    opened.drag((0.1, 0.1), (23.9, 23.9))
+    panel_text = opened.page.get_by_text("window.__pwned = 1").count()
+    assert panel_text >= 1  # the <script> name is shown as text
+    names = opened.js("() => Bokeh.documents[0].get_model_by_name('names').value")
+    for name in HOSTILE:
+        assert name in names
+    for name in HOSTILE[:2]:
+        opened.js("(n) => blocksRx.handle('search', {value: n})", name)
+        assert opened.js("() => blocksRx.state.found") == analysis.similarity.classes.index(name)
+    # hover text for a hostile pair is plain text
+    opened.page.mouse.move(*opened.js("() => blocksRx.screenPoint(3.5, 10.5)"))
+
+
+def test_confusion_view_side_by_side(opened):
+    opened.set_model("view", "active", 2)
+    visible = opened.js("() => ['matrix', 'confusion'].map(n => "
+                        "Bokeh.documents[0].get_model_by_name(n).visible)")
+    assert visible == [True, True]
+    assert opened.js("() => blocksRx.state.confusion.length") == 24 * 24
+
+
+def test_page_size_and_the_run_id(page_file, result):
+    explorer, path = page_file
+    folder, _ = result
+    assert path.stat().st_size < 5e6
+    run_id = blocks_rx.read_result(folder).run_id
+    assert f'<meta name="blocks-rx-run-id" content="{run_id}">' in explorer.html
+    assert "cdn.bokeh.org" not in explorer.html
+
+
+# --------------------------------------------------------------------------- the result folder
+
+
+def test_analyze_writes_the_page_and_validate_refuses_one_of_another_run(result, tmp_path):
+    from blocks_rx import results
+    from blocks_rx.errors import MixedResultError
+
+    folder, analysis = result
+    stored = blocks_rx.read_result(folder)
+    assert results.view_run_id(folder / "explorer.html") == stored.run_id
+    other = tmp_path / "other"
+    blocks_rx.write_result(blocks_rx.analyze(np.random.default_rng(5).normal(size=(200, 6)),
+                                             groups=None, hclust_backend="python"), other)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(folder, mixed)
+    shutil.copy(other / "explorer.html", mixed / "explorer.html")
+    with pytest.raises(MixedResultError, match="explorer.html was built from run"):
+        blocks_rx.read_result(mixed)
+
+
+def test_cli_explore_rebuilds_the_page_in_place(result, tmp_path):
+    import subprocess
+    import sys
+
+    folder, _ = result
+    copy = tmp_path / "result"
+    shutil.copytree(folder, copy)
+    (copy / "explorer.html").unlink()
+    done = subprocess.run([sys.executable, "-m", "blocks_rx.cli", "explore", str(copy)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "explorer.html" in done.stdout and (copy / "explorer.html").is_file()
+    blocks_rx.read_result(copy)  # the rebuilt page names the folder's run
+    bad = subprocess.run([sys.executable, "-m", "blocks_rx.cli", "explore", str(tmp_path / "nope")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "no such result" in bad.stderr
+
+
+def test_above_the_full_resolution_limit_the_page_holds_a_pooled_overview(monkeypatch):
+    """The tiles are the means of the ordered matrix's blocks (numpy's, to the 8-bit step),
+    and gather() switches to the overview above the limit."""
+    from blocks_rx.explorer import content
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(500, 30)) + np.repeat(rng.normal(size=(500, 3)), 10, axis=1)
+    analysis = blocks_rx.analyze(scores, groups=None, hclust_backend="python")
+    pooled = content.pooled_overview(analysis, side=8)
+    order = analysis.ordering.order
+    ordered = analysis.similarity.matrix[np.ix_(order, order)]
+    assert pooled.m == 8 and pooled.pooled == 4  # ceil(30 / 8) = 4 classes a tile
+    values = pooled.low + (pooled.levels.astype(float) - 1) * pooled.step
+    assert abs(values[0, 1] - ordered[0:4, 4:8].mean()) <= pooled.step / 2 + 1e-6
+    assert abs(values[7, 7] - ordered[28:30, 28:30].mean()) <= pooled.step / 2 + 1e-6
+    assert pooled.classes[0].startswith("positions 1-4: ")
+    monkeypatch.setattr(content, "OVERVIEW_PIXELS", 8)
+    assert content.gather(analysis).m == 30  # within the limit: every class
+    monkeypatch.setattr(content, "FULL_RESOLUTION_UP_TO", 20)
+    overview = content.gather(analysis)
+    assert overview.m == 8 and len(overview.orderings) == 1 and overview.memberships is None
+
+
+def test_served_mode_answers_on_localhost_and_stops_cleanly(result, browser):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    folder, _ = result
+    server = subprocess.Popen([sys.executable, "-m", "blocks_rx.cli", "explore", str(folder),
+                               "--serve", "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "http://127.0.0.1:" in line, line + server.stderr.read()
+        url = line.split(" at ")[1].split()[0]
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            assert answer.status == 200 and b"bokeh" in answer.read().lower()
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        status = "() => Bokeh.documents.length && Bokeh.documents[0].get_model_by_name('status').text"
+        page.wait_for_function(status, timeout=30000)
+        assert page.evaluate(status).startswith("positions 1-24 x 1-24")
+        page.evaluate("() => Bokeh.documents[0].get_model_by_name('matrix').x_range"
+                      ".setv({start: 4, end: 12})")
+        page.wait_for_function(f"() => ({status})().includes('x 5-12')", timeout=30000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "served.png"))
+        page.close()
+        assert errors == []
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert "stopped" in out
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=5)
