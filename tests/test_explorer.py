@@ -332,3 +332,55 @@ def test_served_mode_answers_on_localhost_and_stops_cleanly(result, browser):
     assert "stopped" in out
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=5)
+
+
+def test_the_inline_jupyter_frame_runs_the_page(browser, page_file, tmp_path):
+    """What a notebook shows (``_repr_html_``: a sandboxed srcdoc iframe) starts the page."""
+    explorer, _ = page_file
+    host = tmp_path / "notebook_output.html"
+    host.write_text(f"<html><body>{explorer._repr_html_()}</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1700, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(host.as_uri())
+    frame = page.frames[1]
+    frame.wait_for_function("document.body.dataset.blocksRx === 'ready'", timeout=30000)
+    assert frame.evaluate("() => blocksRx.state.m") == 24
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "inline_frame.png"))
+    page.close()
+    assert errors == []
+
+
+def test_taxonomy_band_ordering_and_thumbnails(browser, tmp_path):
+    from blocks_rx.datasets import planted_taxonomy
+
+    data = planted_taxonomy()
+    analysis = blocks_rx.analyze(Scores(data["scores"], classes=data["classes"]),
+                                 groups=None, hclust_backend="python")
+    images = {name: [np.outer(np.arange(8), np.ones(8)) * (i + 1)]
+              for i, name in enumerate(data["classes"][:3])}
+    explorer = blocks_rx.explore(analysis, taxonomy=data["taxonomy"], examples=images)
+    names = [o.name for o in explorer.content.orderings]
+    assert "taxonomy" in names
+    expected = blocks_rx.order_classes(analysis.similarity, "taxonomy",
+                                       taxonomy=data["taxonomy"]).order.tolist()
+    path = explorer.save(tmp_path / "taxonomy.html")
+    opened = Page(browser, path, "taxonomy_and_thumbnails")
+    try:
+        opened.set_model("ordering", "value", "taxonomy")
+        assert opened.js("() => Array.from(blocksRx.state.perm)") == expected
+        band = opened.js("() => Bokeh.documents[0].get_model_by_name('taxonomy')"
+                         ".renderers[0].data_source.data.image[0].length")
+        assert band == len(data["classes"]) * max(len(p.split("/")) for p in data["taxonomy"].values())
+        first = data["classes"].index(data["classes"][0])
+        position = expected.index(first)
+        opened.drag((position + 0.2, position + 0.2), (position + 0.8, position + 0.8))
+        thumbnail = opened.page.locator("img.brx-thumb")  # Playwright reaches into Bokeh's shadow DOM
+        assert thumbnail.count() == 1
+        assert thumbnail.evaluate("(img) => img.complete && img.naturalWidth") == 8
+        panel = opened.js("() => Bokeh.documents[0].get_model_by_name('panel').text")
+        assert panel.count('<img class="brx-thumb" src="data:image/png;base64,') == 1
+        assert data["taxonomy"][data["classes"][0]].replace("/", " / ") in panel
+    finally:
+        opened.close()

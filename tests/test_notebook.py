@@ -178,3 +178,16 @@ def test_langid_cell_shows_its_picture_when_langid_is_installed(executed):
     pictures = _outputs(cell, "image/png")
     assert len(pictures) == 1
     _check_png(pictures[0], "langid")
+
+
+def test_explore_cell_shows_the_page_inline(executed):
+    """The explorer displays as a sandboxed iframe holding the whole offline page."""
+    import html
+
+    by_tag, work = executed
+    shown = _outputs(by_tag["explore"], "text/html")
+    assert len(shown) == 1 and shown[0].startswith("<iframe srcdoc=")
+    page = html.unescape(shown[0].split('srcdoc="', 1)[1].split('" sandbox=', 1)[0])
+    assert page.startswith("<!DOCTYPE html>") and "window.blocksRx" in page
+    assert "cdn.bokeh.org" not in page
+    assert list(work.glob("tmp/blocks-rx-tour-*/explorer_copy.html"))

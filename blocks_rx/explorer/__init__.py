@@ -50,6 +50,7 @@ class Explorer:
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(self.html)
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -61,6 +62,12 @@ class Explorer:
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
                 'sandbox="allow-scripts allow-downloads" '
                 'style="width: 100%; height: 780px; border: 1px solid #ddd;"></iframe>')
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def explore(result, *, taxonomy=None, examples=None, extra_orderings: bool = True,

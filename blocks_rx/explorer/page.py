@@ -202,18 +202,21 @@ def _tracks(content: Content, y_range):
 
     if content.memberships is not None:
         c = content.memberships.shape[1]
-        plot = track("memberships", max(60, 14 * c), (0, c), "Groups")
+        plot = track("memberships", min(200, max(60, 14 * c)), (0, c), "Groups")
         models["memberships_source"] = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)]})
         plot.image_rgba(image="image", x=0, y=0, dw=c, dh=m, source=models["memberships_source"])
         failed = {name for name, _ in content.failed}
-        plot.xaxis.ticker = [g + 0.5 for g in range(c)]
+        step = -(-c // 12)  # at most about 12 labels; failed groups always named
+        plot.xaxis.ticker = sorted({g + 0.5 for g in range(0, c, step)}
+                                   | {g + 0.5 for g, name in enumerate(content.group_names)
+                                      if name in failed})
         plot.xaxis.major_label_overrides = {
             g + 0.5: f"{name} failed" if name in failed else name
             for g, name in enumerate(content.group_names)}
         plot.xaxis.major_label_orientation = 1.2
     if content.taxonomy is not None:
         depth = max(len(path) for path in content.taxonomy)
-        plot = track("taxonomy", max(30, 12 * depth), (0, depth), "Taxonomy")
+        plot = track("taxonomy", max(70, 12 * depth), (0, depth), "Taxonomy")
         models["taxonomy_source"] = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)]})
         plot.image_rgba(image="image", x=0, y=0, dw=depth, dh=m, source=models["taxonomy_source"])
         plot.xaxis.visible = False
