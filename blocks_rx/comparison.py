@@ -86,7 +86,7 @@ ORDER_RULES = {
 MIN_COMMON = 3
 
 #: What ``blocks-rx compare --out`` writes (and all that a folder it replaces may hold).
-COMPARISON_FILES = ("comparison.png", "moved.csv", "comparison.json")
+COMPARISON_FILES = ("comparison.png", "moved.csv", "comparison.json", "explorer.html")
 FORMAT = "blocks-rx comparison 1"
 
 #: Neighbour names shown per class in the ``moved`` table.
@@ -552,10 +552,11 @@ def check_target(folder) -> Path:
 
 
 def write_comparison(comparison: Comparison, folder, *, dpi: int = 150) -> dict[str, Path]:
-    """Write ``comparison.png``, ``moved.csv`` and ``comparison.json`` into ``folder``,
-    replacing it whole (a new folder, an empty one, or an earlier comparison's; see
+    """Write ``comparison.png``, ``moved.csv``, ``comparison.json`` and ``explorer.html`` (A,
+    B and B - A to switch between, up to 5,000 classes) into ``folder``, replacing it whole (a new folder, an empty one, or an earlier comparison's; see
     :func:`check_target`). Returns the paths written, by file name."""
     from ._folders import StagedFolder
+    from .explorer import FULL_RESOLUTION_UP_TO, explore
     from .names import protect_cell
 
     with StagedFolder(check_target(folder)) as staged:
@@ -566,8 +567,11 @@ def write_comparison(comparison: Comparison, folder, *, dpi: int = 150) -> dict[
         table.to_csv(staged.path / "moved.csv", index=False, lineterminator="\n")
         (staged.path / "comparison.json").write_text(
             json.dumps(comparison.report(), indent=2) + "\n", encoding="utf-8")
+        if comparison.n_classes <= FULL_RESOLUTION_UP_TO:  # A, B and B - A to explore
+            explore(comparison).save(staged.path / "explorer.html")
         staged.commit()
-    return {name: staged.target / name for name in COMPARISON_FILES}
+    return {name: staged.target / name for name in COMPARISON_FILES
+            if (staged.target / name).exists()}
 
 
 def _json_number(value: float):

@@ -155,7 +155,7 @@ def test_cutoff_slider_fades_cells(opened):
     opened.set_model("cutoff", "value", 0.3)
     after = opened.matrix_pixels()
     assert before != after
-    opened.set_model("cutoff", "value", opened.js("() => blocksRx.data.low"))
+    opened.set_model("cutoff", "value", opened.js("() => blocksRx.data.layers[0].low"))
     assert opened.matrix_pixels() == before
 
 
@@ -382,5 +382,38 @@ def test_taxonomy_band_ordering_and_thumbnails(browser, tmp_path):
         panel = opened.js("() => Bokeh.documents[0].get_model_by_name('panel').text")
         assert panel.count('<img class="brx-thumb" src="data:image/png;base64,') == 1
         assert data["taxonomy"][data["classes"][0]].replace("/", " / ") in panel
+    finally:
+        opened.close()
+
+
+def test_a_comparison_opens_with_a_b_and_their_difference(browser, tmp_path):
+    """explore(compare(a, b)): three matrices to switch between, moves listed per class."""
+    rng = np.random.default_rng(3)
+    latent = rng.normal(size=(2000, 4))
+    a_scores = latent[:, np.repeat(np.arange(4), 6)] + rng.normal(size=(2000, 24))
+    b_scores = a_scores.copy()
+    b_scores[:, :6] = latent[:, [1]] + rng.normal(size=(2000, 6))  # block 0 joins block 1
+    a = blocks_rx.analyze(a_scores, groups=None, hclust_backend="python")
+    b = blocks_rx.analyze(b_scores, groups=None, hclust_backend="python")
+    comparison = blocks_rx.compare(a, b)
+    written = blocks_rx.comparison.write_comparison(comparison, tmp_path / "comparison")
+    assert "explorer.html" in written
+    opened = Page(browser, written["explorer.html"], "comparison")
+    try:
+        assert opened.js("() => blocksRx.data.layers.map(l => l.name)") == ["A", "B", "B - A"]
+        shown = [opened.matrix_pixels()]
+        for active in (1, 2):
+            opened.set_model("layer", "active", active)
+            shown.append(opened.matrix_pixels())
+        assert len(set(shown)) == 3
+        difference = opened.js("() => { const s = blocksRx.state, L = blocksRx.data.layers[2];"
+                               " return L.low + (s.levels[0 * s.m + 6] - 1) * L.step; }")
+        expected = comparison.matrix_b[0, 6] - comparison.matrix_a[0, 6]
+        assert abs(difference - expected) <= opened.js("() => blocksRx.data.layers[2].step")
+        first = comparison.moved["class"].iloc[0]
+        position = int(np.flatnonzero(comparison.order == comparison.classes.index(first))[0])
+        opened.drag((position + 0.2, position + 0.2), (position + 0.8, position + 0.8))
+        panel = opened.js("() => Bokeh.documents[0].get_model_by_name('panel').text")
+        assert "moved: rank 1 of 24" in panel
     finally:
         opened.close()

@@ -60,6 +60,48 @@ class ContentOrdering:
 
 
 @dataclass(frozen=True)
+class MatrixLayer:
+    """One matrix the page can show over the same classes: its 8-bit levels and colours.
+
+    ``limits``, ``cmap``, ``over`` and ``under`` are the colour scale (for a similarity, the
+    static heatmap's: :func:`blocks_rx.plot.colour_scale`), with the colours of values beyond
+    the limits (the diagonal, usually).
+    """
+
+    name: str
+    levels: np.ndarray = field(repr=False)
+    low: float
+    step: float
+    limits: tuple[float, float] = (-1.0, 1.0)
+    cmap: str = "RdBu_r"
+    over: str = "#000000"
+    under: str = "#000000"
+
+
+def matrix_layer(name: str, matrix, *, scale: str = "auto", limits=None) -> MatrixLayer:
+    """A :class:`MatrixLayer` of ``matrix`` (quantised, with its colour scale).
+
+    >>> layer = matrix_layer("r", np.array([[1.0, -0.5], [-0.5, 1.0]]))
+    >>> layer.limits, layer.cmap
+    ((-0.5, 0.5), 'RdBu_r')
+
+    ``limits`` (vmin, vmax) replace the scale's own, so that two layers share one scale.
+    """
+    import matplotlib.colors
+
+    from ..plot._colour import colour_scale
+
+    levels, low, step = quantise(matrix)
+    vmin, vmax = limits or (None, None)
+    colour = colour_scale(matrix, scale=scale, vmin=vmin, vmax=vmax)
+    colormap = colour.colormap()
+    return MatrixLayer(name=name, levels=levels, low=low, step=step,
+                       limits=(float(colour.vmin), float(colour.vmax)), cmap=colour.cmap,
+                       over=matplotlib.colors.to_hex(colormap.get_over()),
+                       under=matplotlib.colors.to_hex(colormap.get_under()))
+
+
+@dataclass(frozen=True)
 class Content:
     """The data of one explorer page (see the module docstring)."""
 
@@ -67,9 +109,8 @@ class Content:
     run_id: str
     classes: tuple[str, ...]
     measure: str
-    levels: np.ndarray = field(repr=False)
-    low: float
-    step: float
+    #: The matrices the page can show (the first at start): the similarity, or A, B and B - A.
+    layers: tuple[MatrixLayer, ...]
     orderings: tuple[ContentOrdering, ...]
     memberships: np.ndarray | None = field(default=None, repr=False)
     group_names: tuple[str, ...] = ()
@@ -82,18 +123,25 @@ class Content:
     taxonomy: tuple[tuple[str, ...], ...] | None = None
     #: Per class, up to MAX_EXAMPLES items: ("text", str) or ("image", data-URI).
     examples: tuple[tuple[tuple[str, str], ...], ...] | None = None
-    #: The colour scale of the static heatmap (:func:`blocks_rx.plot.colour_scale`): its
-    #: limits, map, and the colours of values beyond them (the diagonal, usually).
-    limits: tuple[float, float] = (-1.0, 1.0)
-    cmap: str = "RdBu_r"
-    over: str = "#000000"
-    under: str = "#000000"
     #: Above the full-resolution limit the "classes" are tiles of this many classes, else 1.
     pooled: int = 1
 
     @property
     def m(self) -> int:
         return len(self.classes)
+
+    @property
+    def levels(self) -> np.ndarray:
+        """The first layer's levels (the similarity's)."""
+        return self.layers[0].levels
+
+    @property
+    def low(self) -> float:
+        return self.layers[0].low
+
+    @property
+    def step(self) -> float:
+        return self.layers[0].step
 
 
 def quantise(matrix) -> tuple[np.ndarray, float, float]:
@@ -127,6 +175,10 @@ def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True
     CSV/TSV file with columns ``class, path``); ``examples`` maps class names to texts or images (2-D or 3-D
     arrays) shown when the class is selected.
     """
+    from ..comparison import Comparison
+
+    if isinstance(result, Comparison):
+        return comparison_content(result)
     result = _as_result(result)
     if len(result.similarity.classes) > FULL_RESOLUTION_UP_TO:
         return pooled_overview(result)
@@ -136,7 +188,6 @@ def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True
         taxonomy = read_taxonomy(taxonomy)
     similarity, ordering = result.similarity, result.ordering
     classes = tuple(similarity.classes)
-    levels, low, step = quantise(similarity.matrix)
     groups = _groups(result, classes)
     paths = _taxonomy_paths(taxonomy, classes)
     orderings = [ContentOrdering(_ordering_name(ordering) + " (the result)",
@@ -150,9 +201,57 @@ def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True
     orderings.append(ContentOrdering("input order", np.arange(len(classes), dtype=np.int32)))
     return Content(
         title=_title(result, similarity), run_id=str(getattr(result, "run_id", "") or ""),
-        classes=classes, measure=similarity.measure, levels=levels, low=low, step=step,
+        classes=classes, measure=similarity.measure,
+        layers=(matrix_layer(similarity.measure, similarity.matrix),),
         orderings=tuple(orderings), confusion=_confusion(result), taxonomy=paths,
-        examples=_examples(examples, classes), **_colours(similarity.matrix), **groups)
+        examples=_examples(examples, classes), **groups)
+
+
+def comparison_content(comparison) -> Content:
+    """The page of a :class:`~blocks_rx.Comparison`: A, B (one shared colour scale) and
+    B - A as switchable matrices over the common classes; the comparison's order, hclust of
+    A, of B and of their mean; each class's move (its rank, row change and nearest classes on
+    both sides) listed when it is brushed."""
+    from ..ordering import hclust
+
+    a, b, classes = comparison.matrix_a, comparison.matrix_b, comparison.classes
+    if len(classes) > FULL_RESOLUTION_UP_TO:
+        raise ValueError(f"the explorer shows comparisons of up to {FULL_RESOLUTION_UP_TO:,} "
+                         f"classes; this one has {len(classes):,}")
+    shared = colour_limits(np.maximum(np.abs(a), np.abs(b)))
+    layers = (matrix_layer("A", a, limits=shared), matrix_layer("B", b, limits=shared),
+              matrix_layer("B - A", b - a, scale="diverging"))
+    orderings = [ContentOrdering(f"the comparison's ({comparison.order_by})",
+                                 np.asarray(comparison.order, dtype=np.int32))]
+    for name, matrix in (("A", a), ("B", b), ("(A + B) / 2", (a + b) / 2)):
+        tree = hclust(matrix, classes=classes, hclust_backend="python")
+        orderings.append(ContentOrdering(f"hclust of {name}, complete linkage",
+                                         np.asarray(tree.order, dtype=np.int32), _cuts(tree)))
+    orderings.append(ContentOrdering("input order", np.arange(len(classes), dtype=np.int32)))
+    sources = comparison.provenance.get("sources", {})
+    title = (f"comparison of A ({sources.get('a', 'A')}) and B ({sources.get('b', 'B')}): "
+             f"{len(classes):,} common classes; cophenetic r {comparison.cophenetic:.3f}")
+    return Content(title=title, run_id="", classes=tuple(classes), measure="r", layers=layers,
+                   orderings=tuple(orderings), examples=_moves(comparison))
+
+
+def colour_limits(matrix) -> tuple[float, float]:
+    """Symmetric limits ±(largest |value| off the diagonal) of a square matrix."""
+    from ..plot._colour import colour_scale
+
+    scale = colour_scale(matrix, scale="diverging")
+    return float(scale.vmin), float(scale.vmax)
+
+
+def _moves(comparison):
+    """Per class, the lines the panel shows about its move (as example texts)."""
+    m = len(comparison.classes)
+    lines = {row["class"]: [f"moved: rank {rank} of {m}, row change {row['row_change']:.3f}, "
+                            f"neighbours kept {row['neighbours_kept']:.2f}",
+                            f"nearest in A: {row['neighbours_a']}",
+                            f"nearest in B: {row['neighbours_b']}"]
+             for rank, row in comparison.moved.iterrows()}
+    return _examples(lines, comparison.classes)
 
 
 def pooled_overview(result, *, side: int | None = None) -> Content:
@@ -170,14 +269,13 @@ def pooled_overview(result, *, side: int | None = None) -> Content:
     names = tuple(f"positions {i * tile + 1:,}-{min(m, (i + 1) * tile):,}: "
                   f"{classes[order[i * tile]]} ... {classes[order[min(m, (i + 1) * tile) - 1]]}"
                   for i in range(tiles))
-    levels, low, step = quantise(pooled)
     name = f"{_ordering_name(ordering)} (the result), pooled: mean of {tile} x {tile} classes"
     return Content(
         title=_title(result, similarity) + f"; overview pooled to {tiles:,} x {tiles:,} tiles",
         run_id=str(getattr(result, "run_id", "") or ""), classes=names,
-        measure=f"mean {similarity.measure}", levels=levels, low=low, step=step,
-        orderings=(ContentOrdering(name, np.arange(tiles, dtype=np.int32)),), pooled=tile,
-        **_colours(pooled))
+        measure=f"mean {similarity.measure}",
+        layers=(matrix_layer(f"mean {similarity.measure}", pooled),),
+        orderings=(ContentOrdering(name, np.arange(tiles, dtype=np.int32)),), pooled=tile)
 
 
 def pool_ordered(matrix, order, tile: int) -> np.ndarray:
@@ -199,19 +297,6 @@ def pool_ordered(matrix, order, tile: int) -> np.ndarray:
         band = band[np.searchsorted(sorted_rows, rows)][:, order]
         pooled[i] = np.add.reduceat(band.sum(axis=0), edges) / (sizes * len(rows))
     return pooled
-
-
-def _colours(matrix) -> dict:
-    """The static heatmap's colour scale, so the page and heatmap.png agree."""
-    import matplotlib.colors
-
-    from ..plot._colour import colour_scale
-
-    scale = colour_scale(matrix)
-    colormap = scale.colormap()
-    return {"limits": (float(scale.vmin), float(scale.vmax)), "cmap": scale.cmap,
-            "over": matplotlib.colors.to_hex(colormap.get_over()),
-            "under": matplotlib.colors.to_hex(colormap.get_under())}
 
 
 def _as_result(result):

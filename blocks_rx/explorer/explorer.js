@@ -11,7 +11,8 @@
 
   const S = {                 // the page's state
     m: data.m,
-    levels: null,             // Uint8Array m*m, input order (after inflating)
+    layer: 0,                 // which of data.layers is shown
+    levels: null,             // its Uint8Array m*m, input order (after inflating)
     confusion: null,          // Uint32Array m*m counts, input order, or null
     ordering: 0,
     perm: null,               // position -> class index
@@ -50,23 +51,24 @@
     return ((p[4 * k + 3] << 24) | (p[4 * k + 2] << 16) | (p[4 * k + 1] << 8) | p[4 * k]) >>> 0;
   }
 
-  function value(level) { return data.low + (level - 1) * data.step; }
+  function layer() { return data.layers[S.layer]; }
+  function value(level) { return layer().low + (level - 1) * layer().step; }
 
   // Level -> colour: the static heatmap's palette on [vmin, vmax] (linear; beyond them its
   // darker end colours, as heatmap.png draws the diagonal) or by the level's rank among the
   // off-diagonal cells (rank); levels below the cut-off fade towards the background.
   function levelColours() {
-    const palette = data.palette, lut = new Uint32Array(256);
+    const L = layer(), palette = L.palette, lut = new Uint32Array(256);
     const rank = models.scale.active === 1, cutoff = models.cutoff.value;
     const cdf = rank ? rankOfLevels() : null;
     const background = rgba(data.background, 0);
     for (let q = 1; q < 256; q++) {
       const v = value(q);
-      const t = rank ? cdf[q] : (v - data.vmin) / (data.vmax - data.vmin);
-      const colour = !rank && v > data.vmax + data.step / 2 ? rgba(data.over, 0)
-        : !rank && v < data.vmin - data.step / 2 ? rgba(data.under, 0)
+      const t = rank ? cdf[q] : (v - L.vmin) / (L.vmax - L.vmin);
+      const colour = !rank && v > L.vmax + L.step / 2 ? rgba(L.over, 0)
+        : !rank && v < L.vmin - L.step / 2 ? rgba(L.under, 0)
         : rgba(palette, Math.min(255, Math.max(0, Math.floor(t * 256))));
-      lut[q] = v < cutoff - data.step / 2 ? fade(colour, background, 0.85) : colour;
+      lut[q] = v < cutoff - L.step / 2 ? fade(colour, background, 0.85) : colour;
     }
     lut[0] = rgba(data.missing, 0);
     return lut;
@@ -297,7 +299,7 @@
       return `${n} of ${total} samples of ${data.classes[a]} predicted as ${data.classes[b]}`;
     }
     const level = S.levels[a * S.m + b];
-    return level === 0 ? "missing" : `${value(level).toFixed(3)} (±${(data.step / 2).toFixed(3)})`;
+    return level === 0 ? "missing" : `${value(level).toFixed(3)} (±${(layer().step / 2).toFixed(3)})`;
   }
 
   function handle(name, obj) {
@@ -306,6 +308,12 @@
       setOrdering(data.ordering_names.indexOf(obj.value));
       drawAll();
     } else if (name === "scale" || name === "cutoff") {
+      drawMatrix();
+    } else if (name === "layer") {
+      S.layer = obj.active;
+      S.levels = layer().inflated;
+      const L = layer(), top = L.low + 254 * L.step;   // the cut-off spans this matrix
+      models.cutoff.setv({ start: L.low, end: top, value: L.low, step: Math.max(L.step, 1e-3) });
       drawMatrix();
     } else if (name === "cut") {
       drawOutlines();
@@ -343,7 +351,8 @@
   }
 
   async function start() {
-    S.levels = await inflate(data.levels);
+    for (const L of data.layers) L.inflated = await inflate(L.levels);
+    S.levels = data.layers[0].inflated;
     if (data.confusion) S.confusion = new Uint32Array((await inflate(data.confusion)).buffer);
     for (const o of data.orderings) {
       o.order = asArray(o.order, Int32Array);

@@ -106,7 +106,7 @@ def _controls(content: Content):
                      width=260, stylesheets=[style]),
         "ordering": Select(title="Ordering", options=names, value=names[0], width=250),
         "scale": RadioButtonGroup(labels=["linear", "rank"], active=0, width=250),
-        "cutoff": Slider(title=f"Cut-off: cells below fade ({content.measure})",
+        "cutoff": Slider(title="Cut-off: cells below fade",
                          start=round(content.low, 3), end=round(top, 3),
                          value=round(content.low, 3), step=max(content.step, 1e-3), width=250),
         "cut": Slider(title="Dendrogram cut: clusters outlined (1 = none)", start=1,
@@ -115,6 +115,8 @@ def _controls(content: Content):
                                     case_sensitive=False, min_characters=1, width=250),
         "view": RadioButtonGroup(labels=["similarity", "confusion", "side by side"], active=0,
                                  width=250, visible=content.confusion is not None),
+        "layer": RadioButtonGroup(labels=[layer.name for layer in content.layers], active=0,
+                                  width=250, visible=len(content.layers) > 1),
         "status": Div(text="Starting…", width=260, stylesheets=[style]),
         "panel_title": Div(text="<h4>Selection</h4>", width=330, stylesheets=[style]),
         "panel": Div(text="", width=330, height=MATRIX_PIXELS - 150, stylesheets=[style],
@@ -125,11 +127,13 @@ def _controls(content: Content):
     for name, widget in widgets.items():
         widget.name = name  # found by name: Bokeh.documents[0].get_model_by_name("cutoff")
     for name, attribute in (("ordering", "value"), ("cutoff", "value"), ("cut", "value"),
-                            ("search", "value"), ("scale", "active"), ("view", "active")):
+                            ("search", "value"), ("scale", "active"), ("view", "active"),
+                            ("layer", "active")):
         widgets[name].js_on_change(attribute, _handler(name))
     widgets["copy"].js_on_click(_handler("copy"))
     scale_label = Div(text="Colour scale", width=250)
-    controls = column(widgets["title"], widgets["ordering"], scale_label, widgets["scale"],
+    controls = column(widgets["title"], widgets["layer"], widgets["ordering"], scale_label,
+                      widgets["scale"],
                       widgets["cutoff"], widgets["cut"], widgets["search"], widgets["view"],
                       widgets["status"], width=270)
     return controls, widgets
@@ -232,13 +236,10 @@ def _tracks(content: Content, y_range):
 
 def _page_data(content: Content) -> dict:
     """Everything explorer.js needs, as plain values and typed arrays."""
-    vmin, vmax = content.limits
     data = {
-        "m": content.m, "classes": list(content.classes), "low": content.low,
-        "step": content.step, "vmin": vmin, "vmax": vmax, "palette": _palette(content.cmap),
-        "over": _palette_of(content.over), "under": _palette_of(content.under),
+        "m": content.m, "classes": list(content.classes),
+        "layers": [_layer_data(layer) for layer in content.layers],
         "background": _palette_of(BACKGROUND), "missing": _palette_of(MISSING),
-        "levels": np.frombuffer(zlib.compress(content.levels.tobytes(), 6), dtype=np.uint8),
         "ordering_names": [o.name for o in content.orderings],
         "orderings": [{"name": o.name, "order": o.order.astype(np.int32),
                        "cuts": None if o.cuts is None else o.cuts.astype(np.int16).ravel()}
@@ -261,6 +262,14 @@ def _page_data(content: Content) -> dict:
     if content.taxonomy is not None:
         data.update(_taxonomy_data(content.taxonomy))
     return data
+
+
+def _layer_data(layer) -> dict:
+    """One matrix of the page: deflated levels, their values and colours."""
+    return {"name": layer.name, "low": layer.low, "step": layer.step,
+            "vmin": layer.limits[0], "vmax": layer.limits[1], "palette": _palette(layer.cmap),
+            "over": _palette_of(layer.over), "under": _palette_of(layer.under),
+            "levels": np.frombuffer(zlib.compress(layer.levels.tobytes(), 6), dtype=np.uint8)}
 
 
 def _taxonomy_data(paths) -> dict:

@@ -53,12 +53,13 @@ def make_document(stored):
     from bokeh.palettes import interp_palette
     from bokeh.plotting import figure
 
-    from .content import _colours
+    from .content import matrix_layer
 
     similarity, order = stored.similarity, np.asarray(stored.ordering.order)
     m, classes = len(order), list(similarity.classes)
-    colours = _colours(similarity.matrix[: min(m, 2000), : min(m, 2000)])
-    palette = interp_palette(_hex_palette(colours["cmap"]), 256)
+    corner = min(m, 2000)  # the colour scale from a corner: no pass over a large matrix
+    colours = matrix_layer("", similarity.matrix[:corner, :corner])
+    palette = interp_palette(_hex_palette(colours.cmap), 256)
 
     def build(doc):
         x_range, y_range = Range1d(0, m, bounds=(0, m)), Range1d(m, 0, bounds=(0, m))
@@ -67,8 +68,8 @@ def make_document(stored):
                       title=f"{similarity.measure} similarity of {m:,} classes "
                             f"(served from {stored.folder})")
         source = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
-        mapper = LinearColorMapper(palette=palette, low=colours["limits"][0],
-                                   high=colours["limits"][1])
+        mapper = LinearColorMapper(palette=palette, low=colours.limits[0],
+                                   high=colours.limits[1])
         image = plot.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source,
                            color_mapper=mapper)
         names = CustomJSHover(args={"names": [classes[i] for i in order]},
