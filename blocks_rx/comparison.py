@@ -340,7 +340,8 @@ def moved_classes(matrix_a, matrix_b, classes, neighbours: int = 10):
     """The classes ranked by how much their neighbourhood moved from A to B.
 
     See :attr:`Comparison.moved` for the columns and the ranking; ``neighbours`` is clipped
-    to m - 1.
+    to half the other classes, (m - 1) // 2 (at least 1): a neighbourhood of all other
+    classes is always "kept".
 
     >>> M = np.array([[1, .9, 0], [.9, 1, 0], [0, 0, 1]])
     >>> moved_classes(M, M, ["a", "b", "c"], neighbours=1)["neighbours_kept"].tolist()
@@ -349,8 +350,10 @@ def moved_classes(matrix_a, matrix_b, classes, neighbours: int = 10):
     import pandas as pd
 
     m = len(classes)
-    nearest_a = _nearest(matrix_a, min(neighbours, m - 1))
-    nearest_b = _nearest(matrix_b, min(neighbours, m - 1))
+    # At most half the other classes: with all of them, every neighbourhood is "kept".
+    k = max(1, min(neighbours, (m - 1) // 2))
+    nearest_a = _nearest(matrix_a, k)
+    nearest_b = _nearest(matrix_b, k)
     kept = [len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(nearest_a, nearest_b)]
     correlation, change = _row_changes(matrix_a, matrix_b)
     frame = pd.DataFrame({

@@ -49,3 +49,17 @@ def test_figure_example_writes_its_png(script, tmp_path, langid_cache):
     ink = (imread(png)[..., :3].min(axis=2) < 0.9).mean()
     assert ink > 0.05, f"{png.name} is nearly blank ({ink:.1%} of pixels inked)"
     assert str(png) in done.stdout                        # the script says where it wrote
+
+
+def test_compare_checkpoints_example_writes_the_comparison(tmp_path):
+    """Two checkpoints of a real (small) digits network: the comparison's files and numbers."""
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "compare_checkpoints.py"),
+                           str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for name in ("comparison.png", "moved.csv", "comparison.json", "explorer.html"):
+        assert (tmp_path / "comparison" / name).stat().st_size > 1000, name
+    accuracies = [float(line.split()[-1]) for line in done.stdout.splitlines()
+                  if line.startswith("epoch ")]
+    assert len(accuracies) == 2 and accuracies[0] < accuracies[1]
+    cophenetic = float(done.stdout.split("cophenetic correlation:")[1].split()[0])
+    assert -1 <= cophenetic < 0.99  # training moved the structure
