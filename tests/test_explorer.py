@@ -417,3 +417,38 @@ def test_a_comparison_opens_with_a_b_and_their_difference(browser, tmp_path):
         assert "moved: rank 1 of 24" in panel
     finally:
         opened.close()
+
+
+def test_a_pooled_page_holds_full_resolution_blocks_to_switch_to(browser, monkeypatch, tmp_path):
+    """Above the limit: the overview, plus the tree's clusters at full resolution."""
+    from blocks_rx.explorer import content
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(600, 30)) + 2 * np.repeat(rng.normal(size=(600, 3)), 10, axis=1)
+    analysis = blocks_rx.analyze(scores, groups=None, hclust_backend="python")
+    for name, value in (("FULL_RESOLUTION_UP_TO", 20), ("OVERVIEW_PIXELS", 8),
+                        ("DETAIL_CLASSES", 12)):
+        monkeypatch.setattr(content, name, value)
+    explorer = blocks_rx.explore(analysis)
+    details = explorer.content.details
+    assert [(d.start, d.end) for d in details] == [(0, 10), (10, 20), (20, 30)]
+    order = analysis.ordering.order
+    opened = Page(browser, explorer.save(tmp_path / "pooled.html"), "pooled_details")
+    try:
+        assert opened.js("() => blocksRx.state.m") == 8
+        names = opened.js("() => Bokeh.documents[0].get_model_by_name('detail').options")
+        opened.set_model("detail", "value", names[2])
+        opened.page.wait_for_function("blocksRx.state.m === 10")
+        shown = opened.js("() => blocksRx.data.classes")
+        assert shown == [analysis.similarity.classes[i] for i in order[10:20]]
+        level = opened.js("() => { const L = blocksRx.data.layers[0];"
+                          " return L.low + (blocksRx.state.levels[0 * 10 + 3] - 1) * L.step; }")
+        expected = analysis.similarity.matrix[order[10], order[13]]
+        assert abs(level - expected) <= details[1].layer.step
+        opened.drag((1.2, 1.2), (3.8, 3.8))
+        assert opened.js("() => blocksRx.state.rows.map(i => blocksRx.data.classes[i])") == \
+            sorted(shown[1:4], key=shown.index)
+        opened.set_model("detail", "value", "overview")
+        opened.page.wait_for_function("blocksRx.state.m === 8")
+    finally:
+        opened.close()

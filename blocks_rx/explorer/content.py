@@ -35,6 +35,11 @@ import numpy as np
 FULL_RESOLUTION_UP_TO = 5000
 #: Above FULL_RESOLUTION_UP_TO classes the page holds a pooled overview of about this side.
 OVERVIEW_PIXELS = 2000
+#: Above FULL_RESOLUTION_UP_TO classes the page also holds full-resolution blocks (clusters
+#: of the result's tree, along its order) of at most DETAIL_CLASSES classes each, the
+#: largest first, up to DETAIL_CELLS cells in all (8-bit levels: bytes before deflating).
+DETAIL_CLASSES = 2500
+DETAIL_CELLS = 40_000_000
 #: Orderings computed beside the result's own, up to this many classes (hclust's time grows
 #: as m^2; at 5,000 classes each linkage takes a few seconds).
 EXTRA_ORDERINGS_UP_TO = 5000
@@ -102,6 +107,17 @@ def matrix_layer(name: str, matrix, *, scale: str = "auto", limits=None) -> Matr
 
 
 @dataclass(frozen=True)
+class DetailBlock:
+    """Positions ``start:end`` of the result's order at full resolution: their classes (in
+    that order) and the block of the matrix they span."""
+
+    start: int
+    end: int
+    classes: tuple[str, ...] = field(repr=False)
+    layer: MatrixLayer = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Content:
     """The data of one explorer page (see the module docstring)."""
 
@@ -125,6 +141,8 @@ class Content:
     examples: tuple[tuple[tuple[str, str], ...], ...] | None = None
     #: Above the full-resolution limit the "classes" are tiles of this many classes, else 1.
     pooled: int = 1
+    #: Above the full-resolution limit: blocks of the order at full resolution.
+    details: tuple[DetailBlock, ...] = ()
 
     @property
     def m(self) -> int:
@@ -275,7 +293,57 @@ def pooled_overview(result, *, side: int | None = None) -> Content:
         run_id=str(getattr(result, "run_id", "") or ""), classes=names,
         measure=f"mean {similarity.measure}",
         layers=(matrix_layer(f"mean {similarity.measure}", pooled),),
-        orderings=(ContentOrdering(name, np.arange(tiles, dtype=np.int32)),), pooled=tile)
+        orderings=(ContentOrdering(name, np.arange(tiles, dtype=np.int32)),), pooled=tile,
+        details=detail_blocks(similarity, ordering))
+
+
+def detail_blocks(similarity, ordering) -> tuple[DetailBlock, ...]:
+    """Full-resolution blocks along the order: the largest clusters of the tree with at
+    most DETAIL_CLASSES classes (runs of DETAIL_CLASSES positions for an ordering without a
+    tree), the largest first within DETAIL_CELLS cells, returned in the order's order."""
+    order = np.asarray(ordering.order)
+    spans = _detail_spans(ordering, len(order))
+    chosen, cells = [], 0
+    for start, end in sorted(spans, key=lambda span: span[0] - span[1]):
+        if end - start >= 2 and cells + (end - start) ** 2 <= DETAIL_CELLS:
+            chosen.append((start, end))
+            cells += (end - start) ** 2
+    blocks = []
+    for start, end in sorted(chosen):
+        members = order[start:end]
+        block = np.asarray(similarity.matrix[np.sort(members)], dtype=np.float32)
+        block = block[np.searchsorted(np.sort(members), members)][:, members]
+        blocks.append(DetailBlock(start, end, tuple(similarity.classes[i] for i in members),
+                                  matrix_layer(similarity.measure, block)))
+    return tuple(blocks)
+
+
+def _detail_spans(ordering, m: int) -> list[tuple[int, int]]:
+    """(start, end) position spans of the detail candidates: the largest clusters of the
+    tree with at most DETAIL_CLASSES classes (each spans a run of the tree's order), or runs
+    of DETAIL_CLASSES positions for an ordering without a tree."""
+    if ordering.merge is None:
+        return [(s, min(m, s + DETAIL_CLASSES)) for s in range(0, m, DETAIL_CLASSES)]
+    merge = np.asarray(ordering.merge)
+    position = np.empty(m, dtype=np.int64)
+    position[np.asarray(ordering.order)] = np.arange(m)
+    low, high, size = (np.empty(m - 1, dtype=np.int64) for _ in range(3))
+
+    def extent(node):  # R's merge: -j is class j (1-based), +i is the cluster of merge row i
+        if node < 0:
+            return position[-node - 1], position[-node - 1], 1
+        return low[node - 1], high[node - 1], size[node - 1]
+
+    spans = []
+    for row, (a, b) in enumerate(merge):  # children come before their parent
+        (la, ha, sa), (lb, hb, sb) = extent(a), extent(b)
+        low[row], high[row], size[row] = min(la, lb), max(ha, hb), sa + sb
+        if size[row] > DETAIL_CLASSES:  # its children of at most DETAIL_CLASSES are maximal
+            spans += [(int(lo), int(hi) + 1) for lo, hi, n in ((la, ha, sa), (lb, hb, sb))
+                      if n <= DETAIL_CLASSES]
+    if size[-1] <= DETAIL_CLASSES:
+        spans.append((0, m))
+    return spans
 
 
 def pool_ordered(matrix, order, tile: int) -> np.ndarray:

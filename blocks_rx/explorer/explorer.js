@@ -284,6 +284,37 @@
     y.setv({ start: start + width, end: start });
   }
 
+  // Above the full-resolution limit: switch between the pooled overview and a block of the
+  // order at full resolution (another set of classes, one matrix, the order as stored).
+  const overview = { m: data.m, classes: data.classes, layers: data.layers,
+                     orderings: data.orderings, ordering_names: data.ordering_names };
+
+  async function useDataset(name) {
+    const detail = data.details.find((d) => d.name === name);
+    const set = detail ? { m: detail.m, classes: detail.classes, layers: detail.layers,
+                           orderings: [{ name: `stored order, positions ${detail.start + 1}-${detail.start + detail.m}`,
+                                         order: Int32Array.from({ length: detail.m }, (_, i) => i), cuts: null }] }
+                       : overview;
+    if (!set.ordering_names) set.ordering_names = set.orderings.map((o) => o.name);
+    for (const L of set.layers) if (!L.inflated) L.inflated = await inflate(L.levels);
+    Object.assign(data, set);
+    S.m = set.m; S.layer = 0; S.levels = set.layers[0].inflated;
+    S.rows = []; S.columns = []; S.found = -1;
+    setOrdering(0);
+    const m = S.m, centres = Array.from({ length: m }, (_, i) => i + 0.5);
+    models.image.glyph.setv({ dw: m, dh: m });
+    models.diagonal_source.data = { x: centres, y: centres };
+    models.x_range.setv({ bounds: [0, m], start: 0, end: m });
+    models.y_range.setv({ bounds: [0, m], start: m, end: 0 });
+    models.search.completions = set.classes;
+    models.ordering.setv({ options: set.ordering_names, value: set.ordering_names[0] });
+    const L = set.layers[0];
+    models.cutoff.setv({ start: L.low, end: L.low + 254 * L.step, value: L.low });
+    drawAll(); showSelection();
+    models.status.text = detail ? `${m.toLocaleString("en")} classes at full resolution.`
+                                : `The overview: ${m.toLocaleString("en")} tiles.`;
+  }
+
   function hover(vars, format) {   // the hover tooltip's lines (plain text)
     if (!S.ready) return "";
     const i = Math.floor(vars.y), j = Math.floor(vars.x);
@@ -299,12 +330,14 @@
       return `${n} of ${total} samples of ${data.classes[a]} predicted as ${data.classes[b]}`;
     }
     const level = S.levels[a * S.m + b];
-    return level === 0 ? "missing" : `${value(level).toFixed(3)} (±${(layer().step / 2).toFixed(3)})`;
+    return level === 0 ? "missing"
+      : `${value(level).toFixed(3)} (±${(layer().step / 2).toFixed(3)}), ${layer().name}`;
   }
 
   function handle(name, obj) {
     if (!S.ready) return;
     if (name === "ordering") {
+      if (data.ordering_names.indexOf(obj.value) < 0) return;  // options being replaced
       setOrdering(data.ordering_names.indexOf(obj.value));
       drawAll();
     } else if (name === "scale" || name === "cutoff") {
@@ -321,6 +354,8 @@
       if (obj.geometry && obj.geometry.type === "rect") select(obj.geometry);
     } else if (name === "search") {
       if (obj.value) find(obj.value);
+    } else if (name === "detail") {
+      useDataset(obj.value).catch((error) => { models.status.text = escapeHtml(error); });
     } else if (name === "view") {
       models.matrix_figure.visible = obj.active !== 1;
       models.confusion_figure.visible = obj.active !== 0;
@@ -363,7 +398,8 @@
     S.ready = true;
     drawAll();
     showSelection();
-    models.status.text = `${S.m.toLocaleString("en")} classes. Box select: drag on the matrix; wheel: zoom.`;
+    const what = data.details.length ? "tiles (pooled overview)" : "classes";
+    models.status.text = `${S.m.toLocaleString("en")} ${what}. Box select: drag on the matrix; wheel: zoom.`;
     document.body.dataset.blocksRx = "ready";
   }
 

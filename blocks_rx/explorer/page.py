@@ -81,7 +81,8 @@ def _layout(content: Content):
                                    ranges=matrix["ranges"], visible=False,
                                    overlays=matrix["models"])
         models.update({"confusion_source": confusion["models"]["matrix_source"],
-                       "confusion_figure": confusion["figure"]})
+                       "confusion_figure": confusion["figure"],
+                       "confusion_image": confusion["models"]["image"]})
         figures.append(confusion["figure"])
     tracks, track_models = _tracks(content, matrix["ranges"][1])
     models.update(track_models)
@@ -117,6 +118,9 @@ def _controls(content: Content):
                                  width=250, visible=content.confusion is not None),
         "layer": RadioButtonGroup(labels=[layer.name for layer in content.layers], active=0,
                                   width=250, visible=len(content.layers) > 1),
+        "detail": Select(title="Full resolution (the overview is pooled)",
+                         options=["overview"] + [_detail_name(d) for d in content.details],
+                         value="overview", width=250, visible=bool(content.details)),
         "status": Div(text="Starting…", width=260, stylesheets=[style]),
         "panel_title": Div(text="<h4>Selection</h4>", width=330, stylesheets=[style]),
         "panel": Div(text="", width=330, height=MATRIX_PIXELS - 150, stylesheets=[style],
@@ -128,15 +132,21 @@ def _controls(content: Content):
         widget.name = name  # found by name: Bokeh.documents[0].get_model_by_name("cutoff")
     for name, attribute in (("ordering", "value"), ("cutoff", "value"), ("cut", "value"),
                             ("search", "value"), ("scale", "active"), ("view", "active"),
-                            ("layer", "active")):
+                            ("layer", "active"), ("detail", "value")):
         widgets[name].js_on_change(attribute, _handler(name))
     widgets["copy"].js_on_click(_handler("copy"))
     scale_label = Div(text="Colour scale", width=250)
-    controls = column(widgets["title"], widgets["layer"], widgets["ordering"], scale_label,
+    controls = column(widgets["title"], widgets["layer"], widgets["detail"], widgets["ordering"],
+                      scale_label,
                       widgets["scale"],
                       widgets["cutoff"], widgets["cut"], widgets["search"], widgets["view"],
                       widgets["status"], width=270)
     return controls, widgets
+
+
+def _detail_name(detail) -> str:
+    return (f"positions {detail.start + 1:,}-{detail.end:,} ({detail.end - detail.start:,} "
+            f"classes: {detail.classes[0]} ...)")
 
 
 def _matrix_figure(content: Content, name: str, *, title: str, ranges=None, visible=True,
@@ -164,7 +174,7 @@ def _matrix_figure(content: Content, name: str, *, title: str, ranges=None, visi
     text = CustomJSHover(code="return window.blocksRx ? window.blocksRx.hover(special_vars, format) : '';")
     lines = ([("true", "$y{row}"), ("predicted", "$x{column}"), ("count", "$x{confusion}")]
              if name == "confusion" else
-             [("row", "$y{row}"), ("column", "$x{column}"), (content.measure, "$x{value}")])
+             [("row", "$y{row}"), ("column", "$x{column}"), ("value", "$x{value}")])
     plot.add_tools(HoverTool(renderers=[image], tooltips=lines,
                              formatters={"$x": text, "$y": text}))
     plot.xaxis.major_label_text_font_size = plot.yaxis.major_label_text_font_size = "9px"
@@ -177,7 +187,8 @@ def _matrix_figure(content: Content, name: str, *, title: str, ranges=None, visi
                   source=sources[overlay], fill_color=colour, fill_alpha=alpha,
                   line_color=colour if width else None, line_width=width or 1)
     return {"figure": plot, "ranges": (x_range, y_range),
-            "models": {"matrix_source": source, **sources}}
+            "models": {"matrix_source": source, "image": image, "diagonal_source": diagonal,
+                       **sources}}
 
 
 #: Boxes drawn over the matrices: (colour, line width, fill alpha). The dendrogram cut's
@@ -250,6 +261,9 @@ def _page_data(content: Content) -> dict:
                   for label, z, first, second in content.split],
         "examples": None if content.examples is None else [list(map(list, e))
                                                            for e in content.examples],
+        "details": [{"name": _detail_name(d), "start": d.start, "m": d.end - d.start,
+                     "classes": list(d.classes), "layers": [_layer_data(d.layer)]}
+                    for d in content.details],
     }
     if content.confusion is not None:
         counts = np.ascontiguousarray(content.confusion, dtype=np.uint32)
