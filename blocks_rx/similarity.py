@@ -402,6 +402,7 @@ class CoMoments:
         self._gram_sum = np.zeros((n_columns, n_columns))
         self._shifts, self._sums, self._rows = [], [], []
         self._buffers = {}  # reused between blocks: fresh large arrays cost page faults
+        self._upper_only = False  # set when only the upper block triangle was summed
 
     def _buffer(self, name, shape, dtype):
         buffer = self._buffers.get(name)
@@ -434,8 +435,17 @@ class CoMoments:
         """
         m = block.shape[1]
         centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
-        gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
-        self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
+        edges = gram_column_edges(m)
+        if len(edges) == 2:
+            gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
+            self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
+        else:  # the upper block triangle, a stripe at a time (mirrored in _scaled_result)
+            self._upper_only = True
+            widest = max(b - a for a, b in zip(edges[:-1], edges[1:]))
+            flat = self._buffer("gram", (widest * m,), block.dtype)
+            for a, b in zip(edges[:-1], edges[1:]):
+                part = flat[: (b - a) * (m - a)].reshape(b - a, m - a)
+                self._gram_sum[a:b, a:] += np.matmul(centred[:, a:b].T, centred[:, a:], out=part)
         return centred.sum(axis=0, dtype=np.float64)
 
     def _collected(self) -> tuple[np.ndarray, np.ndarray]:
@@ -470,7 +480,10 @@ class CoMoments:
         left = np.vstack([sums + 0.5 * rows * d, d, -self.count * offset[None, :]])
         right = np.vstack([d, sums + 0.5 * rows * d, offset[None, :]])
         comoment = gram_sum
-        comoment += left.T @ right
+        for start in range(0, comoment.shape[0], _STRIPE_ROWS):  # no m x m temporary
+            comoment[start:start + _STRIPE_ROWS] += left.T[start:start + _STRIPE_ROWS] @ right
+        if self._upper_only:
+            _mirror_upper(comoment)
         self._gram_sum = None
         return mean, comoment
 
@@ -537,6 +550,23 @@ def _scale_exponent(block: np.ndarray) -> int:
     if peak == 0.0 or 2.0 ** -_SAFE_EXPONENT <= peak <= 2.0 ** _SAFE_EXPONENT:
         return 0
     return -math.frexp(peak)[1]
+
+
+#: The Gram product is split into column blocks of at least this many columns, at most
+#: this many blocks: block i times columns i.. (the upper block triangle) costs about
+#: (1/2 + 1/(2 B)) of the full product's multiply-adds, and its buffer is m^2 / B values.
+_MIN_BLOCK_COLUMNS, _MAX_BLOCKS = 512, 8
+
+
+def gram_column_edges(m: int) -> list[int]:
+    """Edges of the column blocks of the upper-triangle Gram product (one block: the full
+    product, below 1,024 columns).
+
+    >>> gram_column_edges(2622), gram_column_edges(300)
+    ([0, 524, 1049, 1573, 2098, 2622], [0, 300])
+    """
+    blocks = max(1, min(_MAX_BLOCKS, m // _MIN_BLOCK_COLUMNS))
+    return [round(i * m / blocks) for i in range(blocks + 1)]
 
 
 def _mirror_upper(matrix: np.ndarray, stripe: int = 512) -> None:

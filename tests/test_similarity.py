@@ -183,3 +183,19 @@ def test_unknown_method_and_transform_are_named():
         assert compute_similarity(np.eye(3) + 1, method="spearman").measure == "spearman"
     with pytest.raises(ValueError, match="unknown transform 'exp'"):
         compute_similarity(np.eye(3) + 1, transform="exp")
+
+
+def test_blocked_upper_triangle_gram_matches_numpy_and_is_exactly_symmetric():
+    """At 1,024 classes and more the Gram product is formed by column blocks, upper
+    triangle only (similarity.gram_column_edges); the result must not show it."""
+    from blocks_rx.similarity import compute, gram_column_edges
+
+    rng = np.random.default_rng(7)
+    m = 1300
+    assert len(gram_column_edges(m)) > 2
+    scores = (rng.normal(size=(900, 40)) @ rng.normal(size=(40, m))
+              + rng.normal(size=(900, m)) + 50.0).astype(np.float32)
+    sim = compute(scores, block_size=256, out_dtype=np.float64)
+    expected = np.corrcoef(scores.astype(np.float64), rowvar=False)
+    assert np.abs(sim.matrix - expected).max() < 1e-5
+    assert np.array_equal(sim.matrix, sim.matrix.T)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import OptionError
-from ..similarity import CoMoments
+from ..similarity import CoMoments, gram_column_edges
 from . import EngineRun
 
 
@@ -84,7 +84,7 @@ class DeviceCoMoments(CoMoments):
         sums = x.sum(dim=0, dtype=torch.float64)
         x32 = x if x.dtype == torch.float32 else x.to(torch.float32)
         # The upper block triangle only (torch has no SYRK): about half the flops.
-        edges = _column_edges(x32.shape[1])
+        edges = gram_column_edges(x32.shape[1])
         for a, b in zip(edges[:-1], edges[1:]):
             self._gram_sum[a:b, a:].add_(x32[:, a:b].T @ x32[:, a:])
         return sums
@@ -122,20 +122,6 @@ class _Staging:
         self.events[i] = torch.cuda.Event()
         self.events[i].record()
         return on_device
-
-
-#: Columns per block of the blocked upper-triangle Gram product (at least), and most blocks.
-_MIN_BLOCK_COLUMNS, _MAX_BLOCKS = 512, 8
-
-
-def _column_edges(m: int) -> list[int]:
-    """Edges of the column blocks of the upper-triangle Gram product.
-
-    >>> _column_edges(2622), _column_edges(300)
-    ([0, 524, 1049, 1573, 2098, 2622], [0, 300])
-    """
-    blocks = max(1, min(_MAX_BLOCKS, m // _MIN_BLOCK_COLUMNS))
-    return [round(i * m / blocks) for i in range(blocks + 1)]
 
 
 def _torch_dtype(torch, dtype):
