@@ -85,6 +85,28 @@ class Scores:
             if not self.finite_checked:
                 _check_finite(block, start, self.classes, self.source)
             yield start, block
+            release_pages(self.values, start + chunk_size)
+
+
+def release_pages(values, end_row: int) -> None:
+    """Drop a memory-mapped input's pages before row ``end_row`` from this process's
+    resident memory (``madvise(MADV_DONTNEED)``); anything else is left alone.
+
+    A one-pass read of a file larger than RAM would otherwise keep every page it touched
+    resident (and counted in the process's RSS) until the mapping closes. The pages stay in
+    the page cache, and the mapping is read-only and shared, so a later read of those rows
+    faults them back in from the cache or the file, unchanged.
+    """
+    handle = getattr(values, "_mmap", None)
+    if handle is None or not hasattr(handle, "madvise") or not values.flags.c_contiguous:
+        return
+    import mmap
+
+    data_start = values.offset % mmap.ALLOCATIONGRANULARITY  # numpy maps from that boundary
+    end = data_start + min(end_row, values.shape[0]) * values.strides[0]
+    end -= end % mmap.PAGESIZE
+    if end > 0:
+        handle.madvise(mmap.MADV_DONTNEED, 0, end)
 
 
 def _compute_dtype(dtype: np.dtype) -> np.dtype:

@@ -484,3 +484,27 @@ def test_cli_blank_line_in_classes_exit_2(tmp_path, capsys, matrix):
                  "--classes", str(tmp_path / "classes.txt")]) == 2
     assert "classes.txt: line 2 is blank" in capsys.readouterr().err
     assert not any((out / name).exists() for name in OUTPUTS)
+
+
+def test_a_one_pass_read_of_a_mapped_file_does_not_keep_its_pages_resident(tmp_path):
+    """iter_chunks releases the pages of the rows it has handed out (scores.release_pages):
+    the process's file-backed resident memory stays near one block, and the values read are
+    the file's."""
+    from blocks_rx.scores import load_scores
+
+    values = np.random.default_rng(0).normal(size=(100_000, 200)).astype(np.float32)
+    np.save(tmp_path / "s.npy", values)
+    scores = load_scores(tmp_path / "s.npy")
+    assert isinstance(scores.values, np.memmap)
+
+    def resident_file_mb():
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status
+                        if line.startswith("RssFile")) / 1024
+
+    before, sums = resident_file_mb(), []
+    for _, block in scores.iter_chunks(10_000):
+        sums.append(block.sum(axis=0, dtype=np.float64))
+    assert resident_file_mb() - before < 30  # the file is 80 MB
+    assert np.allclose(np.sum(sums, axis=0), values.sum(axis=0, dtype=np.float64))
+    assert np.array_equal(scores.values[-5:], values[-5:])  # faulted back in, unchanged
