@@ -327,7 +327,7 @@ def compute(
         measure = method
     started = time.perf_counter()
     scores, run = _run_engine(scores, measure, transform, engine, engine_options, block_size,
-                              observers)
+                              observers, out_dtype)
     matrix, constant = run.matrix, run.constant
     if clip_negative:
         np.maximum(matrix, 0.0, out=matrix)
@@ -344,7 +344,8 @@ def compute(
     return result
 
 
-def _run_engine(scores, measure, transform, engine, engine_options, block_size, observers):
+def _run_engine(scores, measure, transform, engine, engine_options, block_size, observers,
+                out_dtype=np.float64):
     """(the scores as Scores, the engine's run): the engine checked and fed one BlockSource."""
     from .engines import ENGINES, BlockSource
 
@@ -357,7 +358,7 @@ def _run_engine(scores, measure, transform, engine, engine_options, block_size, 
         scores = open_scores(scores)
     block_size = _checked_block_size(block_size, scores)
     source = BlockSource(scores, MEASURES[measure], TRANSFORMS[transform].function, block_size,
-                         tuple(observers))
+                         tuple(observers), np.dtype(out_dtype))
     return scores, runner.function(source, **options)
 
 
@@ -399,10 +400,15 @@ class CoMoments:
         #: see :func:`_scale_exponent`); :meth:`result` undoes it, :meth:`correlation` needs
         #: not. Accumulators whose results are merged (one per dask chunk) share one.
         self.exponent: int | None = exponent
-        self._gram_sum = np.zeros((n_columns, n_columns))
+        self.n_columns = n_columns
+        self._edges = gram_column_edges(n_columns)
+        if len(self._edges) == 2:
+            self._gram_sum = np.zeros((n_columns, n_columns))
+        else:  # float64 sums of the upper block triangle only: about 0.56 m^2 values
+            self._gram_sum = [np.zeros((b - a, n_columns - a))
+                              for a, b in zip(self._edges[:-1], self._edges[1:])]
         self._shifts, self._sums, self._rows = [], [], []
         self._buffers = {}  # reused between blocks: fresh large arrays cost page faults
-        self._upper_only = False  # set when only the upper block triangle was summed
 
     def _buffer(self, name, shape, dtype):
         buffer = self._buffers.get(name)
@@ -435,22 +441,28 @@ class CoMoments:
         """
         m = block.shape[1]
         centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
-        edges = gram_column_edges(m)
-        if len(edges) == 2:
+        if isinstance(self._gram_sum, np.ndarray):
             gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
             self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
-        else:  # the upper block triangle, a stripe at a time (mirrored in _scaled_result)
-            self._upper_only = True
-            widest = max(b - a for a, b in zip(edges[:-1], edges[1:]))
-            flat = self._buffer("gram", (widest * m,), block.dtype)
-            for a, b in zip(edges[:-1], edges[1:]):
-                part = flat[: (b - a) * (m - a)].reshape(b - a, m - a)
-                self._gram_sum[a:b, a:] += np.matmul(centred[:, a:b].T, centred[:, a:], out=part)
+            return centred.sum(axis=0, dtype=np.float64)
+        widest = max(b - a for a, b in zip(self._edges[:-1], self._edges[1:]))
+        flat = self._buffer("gram", (widest * m,), block.dtype)
+        for (a, b), total in zip(zip(self._edges[:-1], self._edges[1:]), self._gram_sum):
+            part = flat[: (b - a) * (m - a)].reshape(b - a, m - a)
+            total += np.matmul(centred[:, a:b].T, centred[:, a:], out=part)
         return centred.sum(axis=0, dtype=np.float64)
 
     def _collected(self) -> tuple[np.ndarray, np.ndarray]:
-        """(float64 Gram sum, float64 column sums of each block) from where they were summed."""
-        return self._gram_sum, np.array(self._sums)
+        """(float64 Gram sum, float64 column sums of each block) from where they were summed;
+        only its upper triangle is read."""
+        if isinstance(self._gram_sum, np.ndarray):
+            return self._gram_sum, np.array(self._sums)
+        m = self.n_columns
+        full = np.empty((m, m))
+        for (a, b), total in zip(zip(self._edges[:-1], self._edges[1:]), self._gram_sum):
+            full[a:b, a:] = total
+        self._gram_sum = None
+        return full, np.array(self._sums)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (column means, centred co-moment matrix); the accumulator is spent.
@@ -466,10 +478,20 @@ class CoMoments:
 
     def _scaled_result(self) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`result` in the units of the rescaled values."""
+        gram_sum, sums = self._collected()
+        mean, left, right = self._corrections(sums)
+        comoment = gram_sum
+        for start in range(0, comoment.shape[0], _STRIPE_ROWS):  # no m x m temporary
+            comoment[start:start + _STRIPE_ROWS] += left.T[start:start + _STRIPE_ROWS] @ right
+        _mirror_upper(comoment)
+        self._gram_sum = None
+        return mean, comoment
+
+    def _corrections(self, sums) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, left, right): the co-moment is the Gram sum plus ``left.T @ right``."""
         if self.count == 0:
             raise ValueError("no rows were added")
         self._buffers.clear()
-        gram_sum, sums = self._collected()
         shifts = np.array(self._shifts)
         rows = np.array(self._rows, dtype=np.float64)[:, None]
         reference = shifts[0]
@@ -479,24 +501,49 @@ class CoMoments:
         # All corrections at once: stack them as a rank-(2B + 1) product.
         left = np.vstack([sums + 0.5 * rows * d, d, -self.count * offset[None, :]])
         right = np.vstack([d, sums + 0.5 * rows * d, offset[None, :]])
-        comoment = gram_sum
-        for start in range(0, comoment.shape[0], _STRIPE_ROWS):  # no m x m temporary
-            comoment[start:start + _STRIPE_ROWS] += left.T[start:start + _STRIPE_ROWS] @ right
-        if self._upper_only:
-            _mirror_upper(comoment)
-        self._gram_sum = None
-        return mean, comoment
+        return mean, left, right
 
-    def correlation(self) -> tuple[np.ndarray, np.ndarray]:
+    def correlation(self, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
         """Return (correlation matrix, mask of zero-variance columns); the accumulator is spent.
 
         The matrix is exactly symmetric, has a unit diagonal, is clipped to [-1, 1], and
-        holds 0 where a zero-variance column meets any other column.
+        holds 0 where a zero-variance column meets any other column. It is computed in
+        float64 and returned as ``dtype``; from the blocked sums (1,024 columns and more)
+        it is written block by block, each block's float64 sums released once written.
         """
         if self.count < 2:
             raise ValueError("correlation needs at least 2 samples")
-        _, comoment = self._scaled_result()  # correlation does not depend on the scale
-        return correlation_of(comoment)
+        if not isinstance(self._gram_sum, list):
+            _, comoment = self._scaled_result()  # correlation does not depend on the scale
+            corr, constant = correlation_of(comoment)
+            return corr.astype(dtype, copy=False), constant
+        return self._blocked_correlation(np.dtype(dtype))
+
+    def _blocked_correlation(self, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`correlation` from the upper block triangle of float64 sums."""
+        _, left, right = self._corrections(np.array(self._sums))
+        blocks, self._gram_sum = self._gram_sum, None
+        spans = list(zip(self._edges[:-1], self._edges[1:]))
+        variance = np.empty(self.n_columns)
+        for (a, b), block in zip(spans, blocks):
+            for start in range(0, b - a, _STRIPE_ROWS):
+                stop = min(b - a, start + _STRIPE_ROWS)
+                block[start:stop] += left.T[a + start:a + stop] @ right[:, a:]
+            variance[a:b] = np.diagonal(block[:, : b - a])
+        constant = variance <= 0.0
+        scale = np.zeros_like(variance)
+        scale[~constant] = 1.0 / np.sqrt(variance[~constant])
+        corr = np.empty((self.n_columns, self.n_columns), dtype=dtype)
+        for i, (a, b) in enumerate(spans):
+            block, blocks[i] = blocks[i], None  # its float64 sums go as its values are written
+            block *= scale[a:b, None]
+            block *= scale[None, a:]
+            corr[a:b, a:] = block
+            del block
+        _mirror_upper(corr)
+        np.clip(corr, -1.0, 1.0, out=corr)
+        np.fill_diagonal(corr, 1.0)
+        return corr, constant
 
     def scaled_result(self) -> tuple[int, np.ndarray, np.ndarray]:
         """(rows, column means, co-moment matrix) in the units of :attr:`exponent`, for

@@ -199,3 +199,26 @@ def test_blocked_upper_triangle_gram_matches_numpy_and_is_exactly_symmetric():
     expected = np.corrcoef(scores.astype(np.float64), rowvar=False)
     assert np.abs(sim.matrix - expected).max() < 1e-5
     assert np.array_equal(sim.matrix, sim.matrix.T)
+
+
+def test_blocked_co_moments_give_numpy_covariance_and_any_output_precision():
+    """The blocked float64 sums (upper block triangle) give the full co-moment matrix through
+    result(), and correlation(dtype) writes float32 or float64 straight from them."""
+    from blocks_rx.similarity import CoMoments
+
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(700, 1100)) * rng.uniform(0.5, 3, size=1100) + 7).astype(np.float32)
+    moments = [CoMoments(1100) for _ in range(3)]
+    for acc in moments:
+        for start in range(0, 700, 300):
+            acc.add(x[start:start + 300])
+    mean, comoment = moments[0].result()
+    reference = x.astype(np.float64)
+    # float32 products (the compute precision), float64 sums
+    assert np.allclose(mean, reference.mean(axis=0), rtol=0, atol=1e-5)
+    assert np.allclose(comoment / 699, np.cov(reference, rowvar=False), rtol=1e-5, atol=1e-5)
+    corr64, _ = moments[1].correlation(np.float64)
+    corr32, _ = moments[2].correlation(np.float32)
+    expected = np.corrcoef(reference, rowvar=False)
+    assert corr64.dtype == np.float64 and np.abs(corr64 - expected).max() < 1e-5
+    assert corr32.dtype == np.float32 and np.array_equal(corr32, corr64.astype(np.float32))

@@ -22,5 +22,5 @@ def correlate(source) -> EngineRun:
     moments = CoMoments(source.n_columns)
     for block in source.blocks():
         moments.add(block)
-    matrix, constant = moments.correlation()
+    matrix, constant = moments.correlation(source.out_dtype)
     return EngineRun(matrix, constant, source.scores.dtype.name, {})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 from ..progress import progress
 from ..scores import Scores
 
@@ -60,6 +62,8 @@ class BlockSource:
         Rows per block.
     observers : tuple
         Objects with ``observe(first_row, raw_block)``.
+    out_dtype : dtype
+        The precision the caller keeps the matrix in (an engine may write it straight in).
 
     Examples
     --------
@@ -76,6 +80,7 @@ class BlockSource:
     convert: object
     block_size: int
     observers: tuple = ()
+    out_dtype: object = np.dtype(np.float64)
 
     def __post_init__(self):
         self._tap = _Tap(self.observers, self.scores.n_samples)
