@@ -21,9 +21,25 @@ float64 co-moments.
 Goals (issue: groups at scale), on this 2-core machine: ``fuzzy_groups`` under 10 s at
 5,000 classes and under 90 s at 20,000, in under 8 GB of memory.
 
+``--compare-skfuzzy`` times only fuzzy c-means' two implementations instead: ``fuzzy_groups``
+as it runs (blocks-rx's compiled twin of scikit-fuzzy's ``cmeans``,
+``blocks_rx/groups/_cmeans.py``) beside the same call with scikit-fuzzy's own
+``skfuzzy.cluster.cmeans`` patched in (what ran before), alternating, best of ``--repeats``,
+with the time of the fits inside it (k-means++ starts and cmeans, ``_fit_candidates``; the
+rest is mostly the spectrum). It checks that both give the same groups (number, candidates,
+crisp labels, memberships to 1e-6) and prints how far centres, curves and the chosen fit's
+iterations are apart. It runs on the planted matrix above and, with ``--logits SAMPLES``,
+on the correlation matrix of benchmarks/similarity.py's synthetic logits (40 planted groups,
+what benchmarks/analyze.py runs: 32 candidate numbers of groups there, against the planted
+matrix's 24). Goal (issue: fuzzy c-means' speed): ``fuzzy_groups`` at least 5x faster than
+with scikit-fuzzy's ``cmeans`` at 2,622 classes, with the same results. scikit-fuzzy's
+steps call multi-threaded BLAS on tiny arrays, which a busy machine slows several-fold: run
+with ``OPENBLAS_NUM_THREADS=1`` for figures that do not depend on the load.
+
     python benchmarks/groups.py                        # 2,622, 5,000 and 20,000 classes
     python benchmarks/groups.py --classes 2622 5000    # fewer sizes
     python benchmarks/groups.py --dense-up-to 2622     # the dense anchor at 2,622 only
+    python benchmarks/groups.py --compare-skfuzzy --classes 2622 5000 --logits 100000
 """
 
 from __future__ import annotations
@@ -31,18 +47,22 @@ from __future__ import annotations
 import argparse
 import math
 import resource
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
+import blocks_rx
 from blocks_rx import groups as bg
-from blocks_rx.groups import fuzzy
+from blocks_rx.groups import _cmeans, fuzzy
 from blocks_rx.similarity import Similarity
 
 from _bench import goal
 
 GOALS = {5_000: 10.0, 20_000: 90.0}  # classes -> seconds for the groups step (find_groups)
+CMEANS_GOAL = (2_622, 5.0)  # classes, least speed-up of fuzzy_groups over scikit-fuzzy's cmeans
 MEMORY_GOAL_GB = 8.0
 CHEAP = 15.0  # seconds: contenders faster than this are repeated, the best run kept
 
@@ -201,6 +221,119 @@ def _findings(similarity, names, planted_failed, pair) -> float:
     return seconds
 
 
+def logits_similarity(m: int, n: int) -> Similarity:
+    """The correlation matrix of benchmarks/similarity.py's synthetic logits, n x m (float32,
+    written to a temporary .npy and read back memory-mapped, as analyze.py runs them)."""
+    from similarity import synthetic_logits
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "logits.npy"
+        synthetic_logits(path, n, m)
+        return blocks_rx.compute_similarity(np.load(path, mmap_mode="r"), warn=False)
+
+
+@contextmanager
+def cmeans_from(function, seconds: list):
+    """Run fuzzy_groups with ``function`` as its cmeans (looked up in _cmeans at each fit),
+    appending the time of its fits (``_fit_candidates``: k-means++ starts and cmeans)."""
+    original, fits = _cmeans.cmeans, fuzzy._fit_candidates
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return fits(*args, **kwargs)
+        finally:
+            seconds.append(time.perf_counter() - started)
+
+    _cmeans.cmeans, fuzzy._fit_candidates = function, timed
+    try:
+        yield
+    finally:
+        _cmeans.cmeans, fuzzy._fit_candidates = original, fits
+
+
+def compare_cmeans(similarity, label: str, repeats: int) -> dict:
+    """fuzzy_groups with the compiled twin and with scikit-fuzzy's cmeans, alternating, each
+    ``repeats`` times (the ratio is the point, so slow runs repeat too): the best seconds of
+    each, and whether they agree."""
+    from skfuzzy.cluster import cmeans as skfuzzy_cmeans
+
+    implementations = {"compiled twin": _cmeans.cmeans, "scikit-fuzzy": skfuzzy_cmeans}
+    best = {name: (math.inf, math.inf, None) for name in implementations}
+    runs = dict.fromkeys(implementations, 0)
+    print(f"  {label}: fuzzy_groups with each cmeans", flush=True)
+    for _ in range(repeats):
+        for name, function in implementations.items():
+            fits: list[float] = []
+            with cmeans_from(function, fits):
+                started = time.perf_counter()
+                groups = bg.fuzzy_groups(similarity)
+                seconds = time.perf_counter() - started
+            runs[name] += 1
+            print(f"    {name:<13} run {runs[name]}: {seconds:7.2f} s (fits {fits[0]:.2f} s)",
+                  flush=True)
+            if seconds < best[name][0]:
+                best[name] = (seconds, fits[0], groups)
+    (twin_seconds, twin_fits, twin), (reference_seconds, reference_fits, reference) = \
+        best.values()
+    same = _agreement(twin, reference)
+    print(f"    {twin.n_groups} groups of candidates {twin.candidates[0]}..{twin.candidates[-1]}; "
+          f"{'SAME' if same['same'] else 'DIFFERENT'} results: memberships within "
+          f"{same['memberships']:.1e}, centres within {same['centres']:.1e}, fpc curve within "
+          f"{same['fpc']:.1e}, iterations of the chosen fit {same['iterations'][0]} and "
+          f"{same['iterations'][1]}; speed-up {reference_seconds / twin_seconds:.1f}x "
+          f"(fits {reference_fits / twin_fits:.1f}x)", flush=True)
+    return {"twin": twin_seconds, "skfuzzy": reference_seconds, "twin fits": twin_fits,
+            "skfuzzy fits": reference_fits, **same}
+
+
+def _agreement(twin, reference) -> dict:
+    """How far the twin's groups are from scikit-fuzzy's. ``same``: the issue's criterion
+    (number of groups, candidates and crisp labels equal, memberships to 1e-6). The chosen
+    fit's iterations may differ: where two starts reach the same fit, rounding decides whose
+    objective is lower, and a stopping norm within rounding of ``error`` the last step."""
+    comparable = twin.n_groups == reference.n_groups
+    memberships = (np.abs(twin.memberships - reference.memberships).max() if comparable
+                   else math.inf)
+    centres = np.abs(twin.centers - reference.centers).max() if comparable else math.inf
+    same = (comparable and twin.candidates == reference.candidates
+            and np.array_equal(twin.crisp, reference.crisp) and memberships <= 1e-6)
+    return {"same": bool(same), "memberships": float(memberships), "centres": float(centres),
+            "fpc": float(np.abs(twin.curves["fpc"] - reference.curves["fpc"]).max()),
+            "iterations": (twin.iterations, reference.iterations)}
+
+
+def compare_sizes(args) -> None:
+    """``--compare-skfuzzy``: the two cmeans at every size, on the planted matrix and (with
+    ``--logits``) on the synthetic logits' correlations; a table and the goal line."""
+    results = {}
+    for m in args.classes:
+        started = time.perf_counter()
+        inputs = {"planted": planted_similarity(m, args.samples)[0]}
+        if args.logits:
+            inputs[f"logits, {args.logits:,} samples"] = logits_similarity(m, args.logits)
+        print(f"\n{m:,} classes (matrices built in {time.perf_counter() - started:.1f} s)",
+              flush=True)
+        for label, similarity in inputs.items():
+            results[m, label] = compare_cmeans(similarity, label, args.repeats)
+        del inputs, similarity  # before the next size's matrices
+    print(f"\n{'classes':>8}  {'matrix':<26} {'compiled twin':>13} {'scikit-fuzzy':>13} "
+          f"{'speed-up':>9}   {'fits: twin':>10} {'scikit-fuzzy':>13} {'speed-up':>9}  results")
+    for (m, label), found in results.items():
+        fits = found["skfuzzy fits"] / found["twin fits"]
+        print(f"{m:>8,}  {label:<26} {found['twin']:>11.2f} s {found['skfuzzy']:>11.2f} s "
+              f"{found['skfuzzy'] / found['twin']:>8.1f}x   {found['twin fits']:>8.2f} s "
+              f"{found['skfuzzy fits']:>11.2f} s {fits:>8.1f}x  "
+              f"{'same' if found['same'] else 'DIFFERENT'}")
+    m, target = CMEANS_GOAL
+    for (size, label), found in results.items():
+        if size == m:
+            speedup = found["skfuzzy"] / found["twin"]
+            goal(f"groups_cmeans_speedup_{label.split(',')[0]}", f"fuzzy_groups, compiled cmeans "
+                 f"vs scikit-fuzzy's, {label} (fuzzy c-means issue)", speedup, target, unit="x",
+                 cmp=">=", size=f"{m:,} classes", same_results=found["same"])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classes", type=int, nargs="+", default=[2_622, 5_000, 20_000])
@@ -208,11 +341,21 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of the cheap contenders")
     parser.add_argument("--dense-up-to", type=int, default=5_000,
                         help="run the dense anchor up to this many classes")
+    parser.add_argument("--compare-skfuzzy", action="store_true",
+                        help="only time fuzzy_groups with the compiled cmeans against "
+                             "scikit-fuzzy's")
+    parser.add_argument("--logits", type=int, default=0, metavar="SAMPLES",
+                        help="with --compare-skfuzzy, also on synthetic logits of SAMPLES rows")
     args = parser.parse_args(argv)
 
-    # Warm up: imports, scikit-fuzzy, BLAS threads; 700 classes take the Krylov path.
+    # Warm up: imports, scikit-fuzzy, numba's cached code, BLAS threads; 700 classes take the
+    # Krylov path.
     warm, _, _ = planted_similarity(700, 500)
     bg.fuzzy_groups(warm)
+    if args.compare_skfuzzy:
+        compare_cmeans(warm, "warm-up, 700 classes", 1)
+        compare_sizes(args)
+        return
     results = {m: one_size(m, args.samples, args.repeats, m <= args.dense_up_to)
                for m in args.classes}
 

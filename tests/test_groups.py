@@ -660,3 +660,137 @@ def test_groups_on_a_thousand_classes_match_the_dense_spectrum(monkeypatch):
     np.testing.assert_allclose(truncated.memberships, dense.memberships, atol=1e-4)
     np.testing.assert_allclose(truncated.eigenvalues, dense.eigenvalues, rtol=1e-5)
     assert len(set(zip(labels.tolist(), truncated.crisp.tolist()))) == 20
+
+
+# --------------------------------------------------------------------------- the compiled cmeans
+
+
+#: Point sets on which the compiled cmeans must give scikit-fuzzy's results (_cmeans_case).
+CMEANS_CASES = ["random", "planted, c=10", "planted on the sphere, c=2", "fuzzifier 1.5",
+                "fuzzifier 3", "fuzzifier 1.05", "duplicates", "points on the centres",
+                "points on the centres, fuzzifier 1.05"]
+
+
+def _blobs(rng, n_per, centres, spread):
+    """``n_per`` points around each of ``centres`` (c x d), in scikit-fuzzy's d x n layout."""
+    centres = np.asarray(centres, dtype=float)
+    points = np.repeat(centres, n_per, axis=0) + spread * rng.normal(size=(n_per * len(centres),
+                                                                          centres.shape[1]))
+    return points.T.copy()
+
+
+def _on_the_sphere(points):
+    """Columns scaled to unit length, as the spectral embedding leaves its rows."""
+    return points / np.linalg.norm(points, axis=0)
+
+
+def _cmeans_case(name):
+    """(data d x n, c, fuzzifier, init c x n) for one named point set."""
+    rng = np.random.default_rng(CMEANS_CASES.index(name))
+    if name == "random":
+        data, c, m = rng.normal(size=(5, 300)), 3, 2.0
+    elif name == "planted, c=10":
+        data, c, m = _blobs(rng, 40, 4 * rng.normal(size=(10, 8)), 1.0), 10, 2.0
+    elif name == "planted on the sphere, c=2":
+        data, c, m = _on_the_sphere(_blobs(rng, 60, [[1, 0.2], [0.2, 1]], 0.3)), 2, 2.0
+    elif name == "fuzzifier 1.5":
+        data, c, m = _blobs(rng, 50, 3 * rng.normal(size=(4, 3)), 1.0), 4, 1.5
+    elif name == "fuzzifier 3":
+        data, c, m = _blobs(rng, 50, 3 * rng.normal(size=(4, 6)), 1.0), 4, 3.0
+    elif name == "duplicates":  # every point four times, and 40 copies of one more
+        base = rng.normal(size=(7, 60))
+        data, c, m = np.hstack([np.tile(base, 4), np.repeat(base[:, :1], 40, axis=1)]), 5, 2.0
+    elif name == "fuzzifier 1.05":  # d ** -40: scikit-fuzzy's scaling keeps it finite
+        data, c, m = _blobs(rng, 50, 3 * rng.normal(size=(4, 3)), 1.0), 4, 1.05
+    else:  # "points on the centres": 30 points on each of 3 whole-numbered places, where
+        # the centres land exactly (memberships of 1, weights of 1, sums of whole numbers).
+        # The places lie far apart, so that the other groups' memberships fall below
+        # epsilon and their floor there makes the objective. With fuzzifier 1.05 the
+        # memberships are d ** -40: finite only through scikit-fuzzy's scaling by the
+        # nearest distance.
+        places = np.repeat(np.array([[0, 3, -1], [0, 1, 4], [0, -2, 2]]) * 1e6, 30, axis=1)
+        data, c, m = places, 3, (1.05 if "1.05" in name else 2.0)
+    init = rng.random((c, data.shape[1]))
+    # Memberships that do not sum to 1 test the first step's normalisation.
+    return data, c, m, init if name in ("random", "duplicates") else init / init.sum(axis=0)
+
+
+@pytest.mark.parametrize("name", CMEANS_CASES)
+def test_compiled_cmeans_equals_scikit_fuzzy(name):
+    from skfuzzy.cluster import cmeans as skfuzzy_cmeans
+
+    from blocks_rx.groups._cmeans import cmeans
+
+    data, c, m, init = _cmeans_case(name)
+    expected = skfuzzy_cmeans(data, c, m, 1e-6, 1000, init=init.copy())
+    got = cmeans(data, c, m, 1e-6, 1000, init.copy())
+    centres, u, u0, d, jm, p, fpc = got
+    assert p == expected[5] and 1 < p < 1000, (p, expected[5])
+    np.testing.assert_allclose(centres, expected[0], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(u, expected[1], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(u0, expected[2])
+    np.testing.assert_allclose(d, expected[3], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(jm, expected[4], rtol=1e-9, atol=0)
+    assert fpc == pytest.approx(expected[6], abs=1e-12)
+    assert np.allclose(u.sum(axis=0), 1.0) and u.shape == (c, data.shape[1])
+    if name == "points on the centres":  # distances of 0, floored at epsilon, in both
+        assert expected[3].min() == d.min() == np.finfo(float).eps
+    if name == "points on the centres, fuzzifier 1.05":  # (d / largest) ** -40 > 1e308
+        assert (d.min(axis=0) / d.max(axis=0)).min() < 1e-13
+
+
+def test_compiled_cmeans_stops_where_scikit_fuzzy_stops():
+    from skfuzzy.cluster import cmeans as skfuzzy_cmeans
+
+    from blocks_rx.groups._cmeans import cmeans
+
+    data, c, m, init = _cmeans_case("planted, c=10")
+    for maxiter in (1, 2, 7):  # cut short: the same partial fit, step for step
+        expected = skfuzzy_cmeans(data, c, m, 1e-6, maxiter, init=init)
+        got = cmeans(data, c, m, 1e-6, maxiter, init)
+        assert got[5] == expected[5] == maxiter
+        np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got[4], expected[4], rtol=1e-12)
+    loose = skfuzzy_cmeans(data, c, m, 1e-2, 1000, init=init)  # a looser stopping rule
+    assert cmeans(data, c, m, 1e-2, 1000, init)[5] == loose[5] < 1000
+
+
+def test_compiled_cmeans_rejects_what_it_cannot_fit():
+    from blocks_rx.groups._cmeans import cmeans
+
+    data, c, m, init = _cmeans_case("random")
+    with pytest.raises(ValueError, match="fuzzifier"):
+        cmeans(data, c, 1.0, 1e-6, 10, init)
+    with pytest.raises(ValueError, match="maxiter"):
+        cmeans(data, c, m, 1e-6, 0, init)
+    with pytest.raises(ValueError, match="init must have shape"):
+        cmeans(data, c + 1, m, 1e-6, 10, init)
+
+
+@pytest.mark.parametrize("fixture", ["planted", "small"])
+def test_fuzzy_groups_same_with_scikit_fuzzys_cmeans(fixture, planted, small, monkeypatch):
+    from skfuzzy.cluster import cmeans as skfuzzy_cmeans
+
+    from blocks_rx.groups import _cmeans
+
+    sim = {"planted": planted, "small": small}[fixture]["sim"]
+    twin = bg.fuzzy_groups(sim)
+    assert "compiled twin of skfuzzy.cluster.cmeans" in twin.method
+    assert twin.provenance()["versions"]["scikit-fuzzy"]
+    monkeypatch.setattr(_cmeans, "cmeans", skfuzzy_cmeans)
+    reference = bg.fuzzy_groups(sim)
+    assert twin.candidates == reference.candidates and twin.n_groups == reference.n_groups
+    np.testing.assert_array_equal(twin.crisp, reference.crisp)
+    np.testing.assert_allclose(twin.memberships, reference.memberships, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(twin.centers, reference.centers, rtol=0, atol=1e-6)
+    for name in ("fpc", "mpc"):
+        np.testing.assert_allclose(twin.curves[name], reference.curves[name], atol=1e-6)
+    np.testing.assert_array_equal(twin.curves["filled"], reference.curves["filled"])
+    assert twin.iterations == reference.iterations
+
+
+def test_compiled_cmeans_docstring_example_runs():
+    from blocks_rx.groups import _cmeans
+
+    result = doctest.testmod(_cmeans, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

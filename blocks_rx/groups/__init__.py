@@ -11,7 +11,7 @@ structure a classifier has formed:
     diagonal, between two blocks that lie in different top-level clusters.
 
 :func:`fuzzy_groups` recovers overlapping groups with fuzzy c-means (scikit-fuzzy's
-``cmeans``) on the rows of the similarity matrix ``M``, reduced first to a spectral
+``cmeans``, as its compiled twin :mod:`blocks_rx.groups._cmeans` computes it) on the rows of the similarity matrix ``M``, reduced first to a spectral
 embedding; :func:`failed_groups` ranks those groups by how scattered yet alike they are in an
 ordering; :func:`split_groups` finds dense off-diagonal block pairs across the top-level
 clusters; :func:`coherent_groups` lists the fuzzy groups the ordering keeps in one block.

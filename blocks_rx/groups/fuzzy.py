@@ -32,6 +32,10 @@ INDICES = {
     "xie-beni": ("Xie-Beni: objective / (n * min squared centre distance)", False),
 }
 
+#: What fits the groups (:attr:`Groups.method`): :func:`blocks_rx.groups._cmeans.cmeans`, which
+#: computes scikit-fuzzy 0.5's ``cmeans`` (same steps, same results to rounding), compiled.
+METHOD = "fuzzy c-means (blocks-rx's compiled twin of skfuzzy.cluster.cmeans 0.5)"
+
 #: A fit whose modified partition coefficient is below this has collapsed: its memberships
 #: are within 5% of uniform, its centres near the centre of gravity.
 COLLAPSE_MPC = 0.05
@@ -80,7 +84,7 @@ class Groups:
     centers: np.ndarray = field(repr=False)
     eigenvalues: np.ndarray = field(repr=False)
     noise_edge: float = 1.0
-    method: str = "fuzzy c-means (skfuzzy.cluster.cmeans)"
+    method: str = METHOD
     fuzzifier: float = 2.0
     seed: int = 0
     embedding: str = "spectral"
@@ -377,6 +381,7 @@ def _warn_if_collapsed(fit: dict, c: int, filled: bool, embedding: str) -> None:
 def _build_groups(fit: dict, c: int, names, *, candidates, curves, spectrum, layout,
                   threshold, fuzzifier, seed, embedding, index, n_init, started) -> Groups:
     """The chosen fit as read-only :class:`Groups`: numbered groups, overlap, provenance."""
+    import numba
     import skfuzzy
 
     memberships, centers = _canonical(fit["u"].T, fit["centers"])
@@ -393,7 +398,8 @@ def _build_groups(fit: dict, c: int, names, *, candidates, curves, spectrum, lay
         embedding=embedding, n_components=d, component_rule=rule, threshold=cut,
         threshold_rule="1/c (above uniform membership)" if threshold is None else "given",
         index=index, n_init=n_init, iterations=fit["iterations"],
-        seconds=time.perf_counter() - started, versions={"scikit-fuzzy": skfuzzy.__version__},
+        seconds=time.perf_counter() - started,
+        versions={"scikit-fuzzy": skfuzzy.__version__, "numba": numba.__version__},
     )
     for value in (groups.memberships, groups.crisp, groups.overlap, groups.centers,
                   groups.eigenvalues, *groups.curves.values()):
@@ -444,8 +450,12 @@ def embed_rows(matrix, embedding: str = "spectral", *, n_groups: int | None = No
 
 
 def _best_fit(points, c, fuzzifier, seed, n_init, error, maxiter) -> dict:
-    """The lowest-objective of ``n_init`` cmeans runs from k-means++ starts, with its indices."""
-    from skfuzzy.cluster import cmeans
+    """The lowest-objective of ``n_init`` cmeans runs from k-means++ starts, with its indices.
+
+    cmeans is blocks-rx's compiled twin of scikit-fuzzy's (:mod:`blocks_rx.groups._cmeans`),
+    looked up at each call so that tests and benchmarks can put scikit-fuzzy's back.
+    """
+    from . import _cmeans
 
     # One generator per c, so a fit does not depend on which other c were tried.
     rng = np.random.default_rng([seed, c])
@@ -453,7 +463,8 @@ def _best_fit(points, c, fuzzifier, seed, n_init, error, maxiter) -> dict:
     best = None
     for _ in range(n_init):
         init = _kmeanspp_memberships(points, c, fuzzifier, rng)
-        centers, u, _, _, jm, p, fpc = cmeans(data, c, fuzzifier, error, maxiter, init=init)
+        centers, u, _, _, jm, p, fpc = _cmeans.cmeans(data, c, fuzzifier, error, maxiter,
+                                                      init=init)
         if best is None or jm[-1] < best["objective"]:
             best = {"objective": float(jm[-1]), "centers": centers, "u": u, "fpc": float(fpc),
                     "iterations": int(p)}
