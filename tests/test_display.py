@@ -92,6 +92,7 @@ BUILDERS = {
     "class_samples": lambda s, o, g: plot.class_samples(
         o, {name: np.eye(4) for name in s.classes}, count=6, columns=3),
     "layer_heatmaps": lambda s, o, g: _layer_display(),
+    "comparison": lambda s, o, g: plot.comparison(blocks_rx.compare(s, s)),
 }
 
 
