@@ -24,6 +24,7 @@ from .explorer import Explorer, explore
 from .export import export_csv, export_rds, to_r
 from .ordering import Ordering, hclust, order_classes
 from .pipeline import Analysis, analyze
+from .quality import QualityReport, quality_report
 from .r_files import r_scripts_dir
 from .results import StoredResult
 from .results import read as read_result
@@ -37,6 +38,7 @@ __all__ = [
     "StoredResult", "analyze", "compare", "compute_similarity", "export_csv", "export_rds",
     "hclust", "load_scores",
     "order_classes", "r_scripts_dir", "read_result", "to_r", "write_result",
+    "QualityReport", "quality_report",
 ]
 
 

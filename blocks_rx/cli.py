@@ -268,6 +268,7 @@ def _add_result_commands(commands, common) -> None:
 
     _add_compare_command(commands, common)
     _add_explore_command(commands, common)
+    _add_report_command(commands, common)
 
     commands.add_parser(
         "r-path", parents=common,
@@ -301,6 +302,32 @@ def _add_explore_command(commands, common) -> None:
                          help="serve the explorer on http://127.0.0.1:PORT until Ctrl-C "
                               "instead of writing a file")
     explore.add_argument("--port", type=int, default=5006, help="port for --serve (0: any free)")
+
+
+def _add_report_command(commands, common) -> None:
+    """``blocks-rx report RESULT``: what to check, ranked, as report.html and report.md."""
+    report = commands.add_parser(
+        "report", parents=common,
+        help="write RESULT/report.html and report.md: ranked findings of what to check",
+        description="Write RESULT/report.html (one offline page) and RESULT/report.md: "
+                    "near-duplicate classes, samples predicted off their class's top-level "
+                    "block (with labels), classes sharing a nuisance feature (the failed "
+                    "groups), and distribution warnings, ranked, each with its evidence; "
+                    "print the first five. With --scores and --labels it also lists the "
+                    "off-block samples themselves.")
+    report.add_argument("result", type=Path, help="a folder written by `blocks-rx analyze`")
+    report.add_argument("--scores", help="the score file the result was analysed from, to "
+                                         "list the off-block samples (needs its labels)")
+    report.add_argument("--labels", help="true labels of --scores (as analyze's --labels)")
+    report.add_argument("--classes", help="class names of --scores, one per line (default: "
+                                          "from the file)")
+    report.add_argument("--top-blocks", type=int, metavar="K",
+                        help="cut the tree into K top-level blocks (default: the cut in the "
+                             "widest gap between merge heights, K = 2..8)")
+    report.add_argument("--max-pairs", type=int, default=20, metavar="N",
+                        help="near-duplicate pairs listed, strongest first (default: 20)")
+    report.add_argument("--max-samples", type=int, default=20, metavar="N",
+                        help="off-block samples listed with --scores (default: 20)")
 
 
 def _add_compare_command(commands, common) -> None:
@@ -467,6 +494,8 @@ def _subcommand(args, say) -> int:
         return _compare(args, say)
     if args.command == "explore":
         return _explore(args, say)
+    if args.command == "report":
+        return _report(args, say)
     if args.command == "doctor":
         from .doctor import report
 
@@ -566,6 +595,21 @@ def _explore(args, say) -> int:
     target = page.save(args.out or Path(args.result) / "explorer.html")
     say(f"wrote {target} ({page.content.m:,} classes, {len(page.html) / 1e6:.1f} MB); "
         "open it in a browser (it works offline)")
+    return 0
+
+
+def _report(args, say) -> int:
+    """Write the report of what to check into a result folder; print its first findings."""
+    from .quality import quality_report, write_report
+
+    found = quality_report(args.result, scores=args.scores, labels=args.labels,
+                           classes=args.classes, top_blocks=args.top_blocks,
+                           max_pairs=args.max_pairs, max_samples=args.max_samples)
+    written = write_report(found)
+    say(found.summary())
+    # The command's result: printed even with --quiet.
+    print("\n".join(found.lines(5)) or "no finding: nothing these checks look for stands out")
+    say(f"wrote {', '.join(str(path) for path in written.values())}")
     return 0
 
 

@@ -60,6 +60,10 @@ CONFUSION_FILES = ("confusion.png",)
 #: in report.json's checksums, but they name the run id they were built from, and
 #: :func:`validate` refuses one built from another run.
 VIEW_FILES = ("explorer.html",)
+#: The report of what to check (``blocks-rx report``, :mod:`blocks_rx.quality`), written
+#: beside a run after it, never by ``analyze``: like VIEW_FILES, not in the checksums, but
+#: naming the run id they were built from, which :func:`validate` checks.
+QUALITY_FILES = ("report.html", "report.md")
 REPORT = "report.json"
 #: Every file a result may hold, in the order they are written.
 RESULT_FILES = DATA_FILES + FIGURE_FILES + CONFUSION_FILES + GROUP_FILES + VIEW_FILES + (REPORT,)
@@ -128,7 +132,8 @@ def check_target(folder, *, belongs=None, what: str = "a blocks-rx result") -> P
 
 
 def _belongs_to_result(name: str) -> bool:
-    return name in RESULT_FILES or name in EXPORT_ENTRIES or name.startswith(_OLD_STAGING)
+    return (name in RESULT_FILES or name in QUALITY_FILES or name in EXPORT_ENTRIES
+            or name.startswith(_OLD_STAGING))
 
 
 # --------------------------------------------------------------------------- writing
@@ -389,7 +394,7 @@ def validate(folder) -> dict:
     stale = [name for name in RESULT_FILES
              if name != REPORT and name not in VIEW_FILES and name not in listed
              and (folder / name).exists()]
-    problems += [f"{name} was built from run {found}" for name in VIEW_FILES
+    problems += [f"{name} was built from run {found}" for name in VIEW_FILES + QUALITY_FILES
                  if (found := view_run_id(folder / name)) not in (None, report["run_id"])]
     if stale:
         problems.append(f"{', '.join(stale)} left over from another run (this run "
@@ -400,19 +405,24 @@ def validate(folder) -> dict:
     return report
 
 
+#: How a view file names its run: a meta tag in HTML, a first-line comment in markdown.
+RUN_ID_MARKERS = (('<meta name="blocks-rx-run-id" content="', '"'),
+                  ("<!-- blocks-rx-run-id: ", " -->"))
+
+
 def view_run_id(path: Path) -> str | None:
-    """The run id a view file (``explorer.html``) names, "unknown" if it names none, or None
-    when there is no such file."""
+    """The run id a view file (``explorer.html``, ``report.html``, ``report.md``) names,
+    "unknown" if it names none, or None when there is no such file."""
     if not path.is_file():
         return None
     with open(path, encoding="utf-8", errors="replace") as handle:
         head = handle.read(4096)
-    marker = '<meta name="blocks-rx-run-id" content="'
-    start = head.find(marker)
-    if start < 0:
-        return "unknown"
-    start += len(marker)
-    return head[start:head.find('"', start)]
+    for marker, end in RUN_ID_MARKERS:
+        start = head.find(marker)
+        if start >= 0:
+            start += len(marker)
+            return head[start:head.find(end, start)]
+    return "unknown"
 
 
 def _read_report(folder: Path) -> dict:
