@@ -189,3 +189,23 @@ def _swap_by_two_renames(new: Path, target: Path) -> None:
         os.rename(aside, target)
         raise
     os.rename(aside, new)  # so that the caller's clean-up removes the old folder
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling (``.NAME.XXXX.part``) and one
+    rename, so a reader never sees half a file; readable as any file the user makes (not
+    mkstemp's 0600). A write killed outright leaves only the ``.part`` file."""
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -133,7 +133,14 @@ def check_target(folder, *, belongs=None, what: str = "a blocks-rx result") -> P
 
 def _belongs_to_result(name: str) -> bool:
     return (name in RESULT_FILES or name in QUALITY_FILES or name in EXPORT_ENTRIES
-            or name.startswith(_OLD_STAGING))
+            or name.startswith(_OLD_STAGING) or _is_partial_view(name))
+
+
+def _is_partial_view(name: str) -> bool:
+    """A view file's temporary copy (``.explorer.html.XXXX.part``) that a killed write left:
+    part of the folder, replaced with it."""
+    return name.startswith(".") and name.endswith(".part") and any(
+        name.startswith(f".{view}.") for view in VIEW_FILES + QUALITY_FILES)
 
 
 # --------------------------------------------------------------------------- writing

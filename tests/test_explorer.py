@@ -452,3 +452,38 @@ def test_a_pooled_page_holds_full_resolution_blocks_to_switch_to(browser, monkey
         opened.page.wait_for_function("blocksRx.state.m === 8")
     finally:
         opened.close()
+
+
+def test_an_address_naming_a_class_finds_it(browser, page_file, result):
+    """The report links into explorer.html#class=NAME (URL-encoded): the page finds it."""
+    from urllib.parse import quote
+
+    _, path = page_file
+    _, analysis = result
+    name = HOSTILE[0]
+    page = browser.new_page(viewport={"width": 1700, "height": 900})
+    page.goto(path.as_uri() + "#class=" + quote(name, safe=""))
+    page.wait_for_function("document.body.dataset.blocksRx === 'ready'", timeout=30000)
+    assert page.evaluate("() => blocksRx.state.found") == analysis.similarity.classes.index(name)
+    page.evaluate("() => { window.location.hash = '#class=' + encodeURIComponent('class 20'); }")
+    page.wait_for_function("blocksRx.state.found === %d"
+                           % analysis.similarity.classes.index("class 20"), timeout=10000)
+    assert page.evaluate("() => window.__pwned === undefined")
+    page.close()
+
+
+def test_a_killed_page_write_leaves_a_folder_analyze_still_replaces(result, tmp_path):
+    """A page write killed outright leaves only its hidden .part file; check_target takes it
+    as part of the result folder (replaced whole), not as a foreign file."""
+    from blocks_rx import results
+    from blocks_rx.errors import ResultError
+
+    folder, _ = result
+    copy = tmp_path / "result"
+    shutil.copytree(folder, copy)
+    (copy / ".explorer.html.k2x9_a.part").write_text("<!DOCTYPE html>", encoding="utf-8")
+    (copy / ".report.md.zz1.part").write_text("#", encoding="utf-8")
+    assert results.check_target(copy) == copy
+    (copy / ".notes.part").write_text("mine", encoding="utf-8")
+    with pytest.raises(ResultError, match="not part of a blocks-rx result"):
+        results.check_target(copy)

@@ -16,11 +16,10 @@ Bokeh server.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .._folders import replace_file
 from .content import FULL_RESOLUTION_UP_TO, Content, gather
 
 __all__ = ["Explorer", "explore", "FULL_RESOLUTION_UP_TO"]
@@ -45,16 +44,7 @@ class Explorer:
         path = Path(path)
         if path.is_dir():
             path = path / "explorer.html"
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".part")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(self.html)
-            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_file(path, self.html)
         return path
 
     def _repr_html_(self) -> str:
@@ -62,12 +52,6 @@ class Explorer:
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
                 'sandbox="allow-scripts allow-downloads" '
                 'style="width: 100%; height: 780px; border: 1px solid #ddd;"></iframe>')
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def explore(result, *, taxonomy=None, examples=None, extra_orderings: bool = True,

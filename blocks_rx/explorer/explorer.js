@@ -385,6 +385,15 @@
     return null;
   }
 
+  // explorer.html#class=NAME (the report's links): find that class on arrival.
+  function findFromAddress() {
+    const match = /^#class=(.*)$/.exec(window.location.hash);
+    if (!match) return;
+    let name;
+    try { name = decodeURIComponent(match[1]); } catch (error) { return; }
+    find(name);
+  }
+
   async function start() {
     for (const L of data.layers) L.inflated = await inflate(L.levels);
     S.levels = data.layers[0].inflated;
@@ -400,6 +409,8 @@
     showSelection();
     const what = data.details.length ? "tiles (pooled overview)" : "classes";
     models.status.text = `${S.m.toLocaleString("en")} ${what}. Box select: drag on the matrix; wheel: zoom.`;
+    findFromAddress();
+    window.addEventListener("hashchange", findFromAddress);
     document.body.dataset.blocksRx = "ready";
   }
 

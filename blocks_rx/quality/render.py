@@ -16,13 +16,12 @@ markdown a first line ``<!-- blocks-rx-run-id: ... -->``), so
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
+from .._folders import replace_file
 from ..errors import OptionError, ResultError
 from .findings import EVIDENCE_LABELS, KINDS, TIERS
 
@@ -277,22 +276,5 @@ def write_report(report, folder=None) -> dict[str, Path]:
     texts = {"report.html": to_html(report, explorer=explorer),
              "report.md": to_markdown(report, explorer=explorer)}
     for name, text in texts.items():
-        _replace(target / name, text)
+        replace_file(target / name, text)
     return {name: target / name for name in texts}
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and one rename (never half a file),
-    readable as any file the user makes (not mkstemp's 0600)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
