@@ -143,9 +143,7 @@ def plan(
     rows = block_size or default_block_size(n, m, itemsize)
     measure_entry = MEASURES[measure]
     held = measure_entry.scores_bytes(n, m, itemsize)
-    # float64 co-moments (8), the block Gram matrix (itemsize), and about 3 m^2 more measured
-    # than that count (benchmarks/preflight.py at 12,000 classes: 15.1 m^2 for float32).
-    similarity = (_BLOCK_COPIES * rows * m * itemsize + (11 + itemsize) * cells + held
+    similarity = (_BLOCK_COPIES * rows * m * itemsize + _co_moment_bytes(m, itemsize) + held
                   + int(ENGINES[engine].cell_bytes * cells) + min(_SAMPLE, n * m * itemsize)
                   + 8 * n)
     order_entry = ORDERINGS[ordering]
@@ -183,6 +181,27 @@ def plan(
             warnings.append(f"groups ({groups}) on {m:,} classes take about {estimate:,.0f} s; "
                             "--no-groups skips them")
     return Plan(n, m, tuple(steps), tuple(warnings), savings)
+
+
+def _co_moment_bytes(m: int, itemsize: int) -> int:
+    """What the co-moments hold at their peak (:class:`~blocks_rx.similarity.CoMoments`).
+
+    Below 1,024 classes: the float64 m x m sum, the block Gram matrix (itemsize) and about
+    3 m^2 more measured than that count (benchmarks/preflight.py at 12,000 classes, before
+    the blocked sums: 15.1 m^2 for float32). From 1,024 classes: float64 sums of the upper
+    block triangle, the widest block's product and the float32 correlation written from
+    them (20,000 classes x 3,000 samples: 2.36 GB peak RSS measured, this gives 2.1 GB
+    beyond the runtime's 0.25 GB).
+    """
+    from .similarity import gram_column_edges
+
+    edges = gram_column_edges(m)
+    if len(edges) == 2:
+        return (11 + itemsize) * m * m
+    spans = list(zip(edges[:-1], edges[1:]))
+    upper = sum((b - a) * (m - a) for a, b in spans)
+    widest = max(b - a for a, b in spans)
+    return 8 * upper + itemsize * widest * m + 4 * m * m
 
 
 def _drawing_bytes(m: int) -> int:

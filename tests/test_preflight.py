@@ -40,29 +40,32 @@ def test_ten_samples_of_seventy_thousand_classes_are_refused_at_once(tmp_path):
     assert done.returncode == 1, done.stderr
     needs = re.search(r"this job needs about ([0-9.]+) GB of memory at its peak \((\w+):",
                       done.stderr)
-    assert needs and float(needs.group(1)) > 78, done.stderr  # two 70,000^2 float64 arrays
+    # the float32 70,000^2 matrix (19.6 GB) and more: beyond what this machine has
+    assert needs and float(needs.group(1)) > 40, done.stderr
     assert "fewer classes" in done.stderr and "--max-memory SIZE runs it anyway" in done.stderr
     assert "Traceback" not in done.stderr and "allocate" not in done.stderr
-    # Nothing was computed: refused in seconds (it would allocate 78 GB otherwise).
+    # Nothing was computed: refused in seconds (it would allocate tens of GB otherwise).
     assert seconds < 30, seconds
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["wide.npy"]
 
 
-@pytest.mark.parametrize("limit", ["6G", "8G"])
-def test_fifty_by_twenty_thousand_is_refused_where_it_cannot_fit(tmp_path, limit):
-    """The issue saw 50 x 20,000 fail at 8 GB; with that much memory it is refused at once.
-    (On this 24 GB machine it fits, 9.7 GB measured, and is let through.)"""
+def test_fifty_by_twenty_thousand_is_refused_where_it_cannot_fit(tmp_path):
+    """50 x 20,000 once failed at 8 GB. Its peak is now the figures' (about 5.4 GB measured
+    at 20,000 classes, benchmarks/analyze.py): refused at once at 4 GB, and the dry run
+    says it fits at 8 GB."""
     scores = sparse_npy(tmp_path / "s.npy", 50, 20_000)
     started = time.perf_counter()
-    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", limit)
+    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", "4G")
     assert time.perf_counter() - started < 5
     assert done.returncode == 1
     needs = re.search(r"this job needs about ([0-9.]+) GB of memory at its peak", done.stderr)
-    assert needs and float(needs.group(1)) > 9, done.stderr
-    assert f"but {limit[0]}.0 GB is allowed" in done.stderr
-    assert "raise --max-memory" in done.stderr
+    assert needs and 4 < float(needs.group(1)) < 8, done.stderr
+    assert "but 4.0 GB is allowed" in done.stderr and "raise --max-memory" in done.stderr
     assert not (tmp_path / "out").exists()
+    done = run_cli("analyze", scores, "--out", tmp_path / "out", "--max-memory", "8G",
+                   "--dry-run")
+    assert done.returncode == 0 and "fits: the job would run" in done.stdout, done.stderr
 
 
 def test_thirty_thousand_by_twenty_thousand_is_let_through(tmp_path):
@@ -81,7 +84,7 @@ def test_the_estimate_grows_with_the_square_of_the_classes_and_counts_groups():
     small, large = plan(1000, 5_000), plan(1000, 10_000)
     for step in ("similarity", "ordering"):
         grown = [next(s.bytes for s in p.steps if s.name == step) - 0.25e9 for p in (small, large)]
-        assert 3.5 < grown[1] / grown[0] < 4.5, step
+        assert 3.2 < grown[1] / grown[0] < 4.5, step  # m^2, plus the O(m) block buffers
     # The summary streams over stripes of M: the float32 matrix and a bounded working set,
     # no float64 copies of the m(m-1)/2 values.
     for p, m in ((small, 5_000), (large, 10_000)):

@@ -21,6 +21,11 @@ from .result import Ordering, matrix_and_names
 
 #: R's hclust refuses more objects than this.
 R_MAX_OBJECTS = 65536
+#: ``auto`` uses R up to this many classes and the twin (the same result) above: R's hclust
+#: holds several copies of the distances. At 20,000 classes (benchmarks/analyze.py
+#: --large) the ordering step took 38 s and raised the process to 9.8 GB through R, against
+#: 16 s and 3.7 GB in the twin.
+AUTO_R_UP_TO = 5000
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class HclustBackend(Entry):
 
 
 HCLUST_BACKENDS: Registry[HclustBackend] = Registry("hclust backend")
-HCLUST_BACKENDS.register(HclustBackend("auto", None, "R when it can be used, else the twin"))
+HCLUST_BACKENDS.register(HclustBackend(
+    "auto", None, "R when it can be used, up to 5,000 classes; else the twin (the same result)"))
 HCLUST_BACKENDS.register(HclustBackend("r", None, "stats::hclust in R, through rpy2"))
 HCLUST_BACKENDS.register(HclustBackend("python", None, "the compiled port of R's routine "
                                        "(identical merge, height and order)"))
@@ -134,6 +140,9 @@ def resolve_backend(hclust_backend: str, m: int) -> tuple[str, str | None]:
     HCLUST_BACKENDS[hclust_backend]
     if hclust_backend == "python":
         return "python", None
+    if hclust_backend == "auto" and m > AUTO_R_UP_TO:
+        return "python", (f"{m:,} classes, more than {AUTO_R_UP_TO:,}: the Python twin gives "
+                          "R's result with a third of R's memory")
     if m > R_MAX_OBJECTS:
         reason = (f"R's hclust refuses more than {R_MAX_OBJECTS:,} objects ({m:,} classes); "
                   "the Python twin gives R's result without that limit")
