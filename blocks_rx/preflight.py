@@ -17,11 +17,11 @@ step's real peak against these estimates.
 >>> from blocks_rx.preflight import plan
 >>> job = plan(n_samples=10, n_classes=70_000, itemsize=8)
 >>> round(job.peak / 1e9)
-93
+60
 >>> job.check(available=24e9)
 Traceback (most recent call last):
 ...
-blocks_rx.preflight.PreflightError: this job needs about 93.4 GB of memory at its peak (similarity: 70,000 x 70,000 co-moments), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
+blocks_rx.preflight.PreflightError: this job needs about 59.9 GB of memory at its peak (writing: figures and files), but 24.0 GB is available. What helps: fewer classes (memory grows with their square), or a machine with more memory; --max-memory SIZE runs it anyway.
 """
 
 from __future__ import annotations
