@@ -243,7 +243,8 @@ def _add_analyze_command(commands, common) -> None:
 
 
 def _add_result_commands(commands, common) -> None:
-    """The commands that turn results into files for others: export, figures, r-path."""
+    """The commands that read results or turn them into files for others: export, figures,
+    compare, explore, report, r-path."""
     export = commands.add_parser(
         "export", parents=common,
         help="export an analyze output folder for R (.rds, or CSV + JSON)",

@@ -487,3 +487,19 @@ def test_a_killed_page_write_leaves_a_folder_analyze_still_replaces(result, tmp_
     (copy / ".notes.part").write_text("mine", encoding="utf-8")
     with pytest.raises(ResultError, match="not part of a blocks-rx result"):
         results.check_target(copy)
+
+
+def test_the_served_view_pools_any_window_of_the_ordered_matrix(monkeypatch):
+    """server.view_of: a window of the ordered matrix, pooled by the mean over square tiles
+    (numpy as the oracle), single cells when it fits VIEW_PIXELS."""
+    from blocks_rx.explorer import server
+
+    rng = np.random.default_rng(0)
+    matrix, order = rng.normal(size=(50, 50)), rng.permutation(50)
+    image, tile = server.view_of(matrix, order, (3, 40, 10, 17))
+    assert tile == 1 and np.allclose(image, matrix[np.ix_(order[3:40], order[10:17])])
+    monkeypatch.setattr(server, "VIEW_PIXELS", 10)
+    image, tile = server.view_of(matrix, order, (0, 50, 10, 30))
+    ordered = matrix[np.ix_(order, order[10:30])]
+    assert tile == 5 and image.shape == (10, 4)
+    assert np.allclose(image[2, 3], ordered[10:15, 15:20].mean())

@@ -311,8 +311,7 @@ def detail_blocks(similarity, ordering) -> tuple[DetailBlock, ...]:
     blocks = []
     for start, end in sorted(chosen):
         members = order[start:end]
-        block = np.asarray(similarity.matrix[np.sort(members)], dtype=np.float32)
-        block = block[np.searchsorted(np.sort(members), members)][:, members]
+        block = ordered_block(similarity.matrix, members, members)
         blocks.append(DetailBlock(start, end, tuple(similarity.classes[i] for i in members),
                                   matrix_layer(similarity.measure, block)))
     return tuple(blocks)
@@ -346,24 +345,35 @@ def _detail_spans(ordering, m: int) -> list[tuple[int, int]]:
     return spans
 
 
-def pool_ordered(matrix, order, tile: int) -> np.ndarray:
-    """The mean of each ``tile x tile`` block of ``matrix[order][:, order]`` (the last tiles
-    smaller), read a band of rows at a time: no m x m copy of a (memory-mapped) matrix.
+def ordered_block(matrix, rows, columns, dtype=np.float32) -> np.ndarray:
+    """``matrix[rows][:, columns]``, its rows read in file order (one forward sweep over a
+    memory-mapped matrix, whatever order ``rows`` asks for).
+
+    >>> ordered_block(np.arange(9.0).reshape(3, 3), np.array([2, 0]), np.array([1, 2])).tolist()
+    [[7.0, 8.0], [1.0, 2.0]]
+    """
+    rows = np.asarray(rows)
+    sorted_rows = np.sort(rows)
+    band = np.asarray(matrix[sorted_rows], dtype=dtype)
+    return band[np.searchsorted(sorted_rows, rows)][:, np.asarray(columns)]
+
+
+def pool_ordered(matrix, order, tile: int, columns=None) -> np.ndarray:
+    """The mean of each ``tile x tile`` block of ``matrix[order][:, columns]`` (``columns``
+    default ``order``; the last tiles smaller), read a band of ``tile`` rows at a time: no
+    m x m copy of a (memory-mapped) matrix.
 
     >>> pool_ordered(np.arange(16.0).reshape(4, 4), np.array([0, 1, 2, 3]), 2).tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
-    m = len(order)
-    tiles = -(-m // tile)
-    edges = np.arange(0, m, tile)
-    sizes = np.diff(np.append(edges, m))
-    pooled = np.empty((tiles, tiles), dtype=np.float32)
-    for i, start in enumerate(edges):
-        rows = order[start:start + tile]
-        sorted_rows = np.sort(rows)  # in file order: one sweep over a mapped matrix
-        band = np.asarray(matrix[sorted_rows], dtype=np.float64)
-        band = band[np.searchsorted(sorted_rows, rows)][:, order]
-        pooled[i] = np.add.reduceat(band.sum(axis=0), edges) / (sizes * len(rows))
+    order = np.asarray(order)
+    columns = order if columns is None else np.asarray(columns)
+    row_edges, column_edges = np.arange(0, len(order), tile), np.arange(0, len(columns), tile)
+    widths = np.diff(np.append(column_edges, len(columns)))
+    pooled = np.empty((len(row_edges), len(column_edges)), dtype=np.float32)
+    for i, start in enumerate(row_edges):
+        band = ordered_block(matrix, order[start:start + tile], columns, np.float64)
+        pooled[i] = np.add.reduceat(band.sum(axis=0), column_edges) / (widths * len(band))
     return pooled
 
 

@@ -33,17 +33,7 @@ def view_of(matrix, order, window) -> tuple[np.ndarray, int]:
     """
     r0, r1, c0, c1 = window
     tile = max(1, -(-max(r1 - r0, c1 - c0) // VIEW_PIXELS))
-    rows, columns = np.asarray(order[r0:r1]), np.asarray(order[c0:c1])
-    if r0 == c0 and r1 == c1:
-        return pool_ordered(matrix, rows, tile), tile
-    sorted_rows = np.sort(rows)
-    band = np.asarray(matrix[sorted_rows], dtype=np.float32)[np.searchsorted(sorted_rows, rows)]
-    band = band[:, columns]
-    row_edges, column_edges = np.arange(0, len(rows), tile), np.arange(0, len(columns), tile)
-    sums = np.add.reduceat(np.add.reduceat(band, row_edges, axis=0), column_edges, axis=1)
-    counts = np.outer(np.diff(np.append(row_edges, len(rows))),
-                      np.diff(np.append(column_edges, len(columns))))
-    return (sums / counts).astype(np.float32), tile
+    return pool_ordered(matrix, order[r0:r1], tile, columns=order[c0:c1]), tile
 
 
 def make_document(stored):
