@@ -240,6 +240,10 @@ class TreeBaseline:
             self.node_mean[step] = _block_mean(matrix, order[la:ha], order[lb:hb],
                                                rows_per_block)
         self._table = _sparse_max_table(self.gap_step)
+        # What the compiled residual reads: a plain array (a memory-mapped matrix's view)
+        # and int64 positions, so one compiled version serves every call.
+        self._dense = np.asarray(matrix)
+        self._order = np.ascontiguousarray(order, dtype=np.int64)
 
     def expected(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """The tree's similarity for each pair of positions ``(p[i], q[i])``, ``p != q``."""
@@ -248,12 +252,15 @@ class TreeBaseline:
 
     def residual(self, positions: np.ndarray, lengths: np.ndarray) -> tuple[float, float]:
         """``(across, expected)``: mean similarity and mean tree prediction over pairs of
-        ``positions`` in different runs (runs given by their ``lengths``, in order)."""
+        ``positions`` (ascending) in different runs (runs given by their ``lengths``, in
+        order), summed in float64 by a compiled loop (:mod:`blocks_rx.groups._residual`)."""
+        from ._residual import cross_run_sums
+
         run = np.repeat(np.arange(lengths.size), lengths)
-        i, j = np.nonzero(run[:, None] < run[None, :])
-        p, q = positions[i], positions[j]
-        similar = np.asarray(self.matrix[self.order[p], self.order[q]], dtype=np.float64)
-        return float(similar.mean()), float(self.expected(p, q).mean())
+        similar, expected, pairs = cross_run_sums(
+            self._dense, self._order, self.gap_step, self.node_mean,
+            np.ascontiguousarray(positions, dtype=np.int64), run)
+        return similar / pairs, expected / pairs
 
 
 def _block_mean(matrix, rows, cols, rows_per_block: int) -> float:
@@ -322,8 +329,8 @@ def _random_runs(lengths: np.ndarray, m: int, draws: int, rng):
         shuffled = rng.permutation(lengths)
         # A random composition: the gap before each run, from r sorted distinct slots.
         gaps = np.sort(rng.choice(slack + r, size=r, replace=False)) - np.arange(r)
-        starts = gaps + np.r_[0, np.cumsum(shuffled)[:-1]]
-        yield np.concatenate([np.arange(s, s + n) for s, n in zip(starts, shuffled)]), shuffled
+        # Run k starts at gaps[k] plus the runs before it: member t sits at gaps[k] + t.
+        yield np.arange(int(lengths.sum())) + np.repeat(gaps, shuffled), shuffled
 
 
 def _holm(p_values) -> np.ndarray:
