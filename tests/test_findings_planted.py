@@ -144,3 +144,18 @@ def test_the_trees_prediction_is_the_mean_between_the_subtrees_a_pair_first_join
         order = np.asarray(ordering.order)
         expected = [joined[frozenset((order[i], order[j]))] for i, j in zip(p, q)]
         np.testing.assert_allclose(base.expected(p, q), expected, rtol=1e-6)
+        # The compiled residual: the mean over pairs of members in different runs.
+        for _ in range(20):
+            positions = np.sort(rng.choice(40, size=int(rng.integers(3, 25)), replace=False))
+            lengths = np.diff(np.r_[0, np.flatnonzero(np.diff(positions) > 1) + 1,
+                                    positions.size])
+            if lengths.size < 2:
+                continue
+            run = np.repeat(np.arange(lengths.size), lengths)
+            pairs = [(order[positions[i]], order[positions[j]])
+                     for i in range(positions.size) for j in range(i + 1, positions.size)
+                     if run[i] != run[j]]
+            across, tree = base.residual(positions, lengths)
+            assert across == pytest.approx(np.mean([M[i, j] for i, j in pairs]), rel=1e-6)
+            assert tree == pytest.approx(np.mean([joined[frozenset(pair)] for pair in pairs]),
+                                         rel=1e-6)

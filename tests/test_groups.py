@@ -137,6 +137,34 @@ def test_number_of_groups_is_chosen_on_a_reported_curve(planted):
     assert by_fpc.n_groups == by_fpc.candidates[int(np.argmax(by_fpc.curves["fpc"]))]
 
 
+def test_eigen_index_fits_only_what_its_choice_needs(planted):
+    """The default index fits from the largest candidate down and stops at the first fit
+    with no empty group: the choice fitting every candidate gives (index="fpc" fits them
+    all), with the partition curves NaN where nothing was fitted."""
+    lazy, full = planted["groups"], bg.fuzzy_groups(planted["sim"], index="fpc")
+    assert full.curves["fitted"].all()
+    usable = np.flatnonzero((full.curves["eigen"] > 1.0) & full.curves["filled"])
+    assert lazy.n_groups == full.candidates[usable[-1]] == 9
+    assert lazy.curves["fitted"].tolist() == [False] * 7 + [True]
+    assert np.isnan(lazy.curves["fpc"][:7]).all()
+    np.testing.assert_allclose(lazy.curves["fpc"][7], full.curves["fpc"][7], rtol=1e-12)
+    report = lazy.provenance()["curves"]
+    assert report["fpc"][:7] == [None] * 7 and report["fitted"][-1] == 1.0
+
+
+def test_eigen_index_goes_down_past_fits_with_empty_groups(planted, monkeypatch):
+    """When the largest candidates leave a group empty, the next ones down are fitted; the
+    fit chosen is the one asked for directly."""
+    real = bg.fuzzy._filled
+    monkeypatch.setattr(bg.fuzzy, "_filled", lambda fit, c: c < 8 and real(fit, c))
+    lazy = bg.fuzzy_groups(planted["sim"])
+    assert lazy.n_groups == 7
+    assert lazy.curves["fitted"].tolist() == [False] * 5 + [True] * 3
+    assert not lazy.curves["filled"][6:].any()
+    direct = bg.fuzzy_groups(planted["sim"], n_groups=7)
+    np.testing.assert_array_equal(lazy.memberships, direct.memberships)
+
+
 def test_memberships_crisp_and_overlap_follow_the_stated_rules(planted):
     groups = planted["groups"]
     u = groups.memberships

@@ -45,11 +45,13 @@ number of groups (``index``)
     centres have merged, a partial collapse seen on real data: langid's 97 languages give
     empty groups from c = 8 on).
     Candidates ``c = 2 .. min(signal eigenvalues, max_groups)``: more groups than directions
-    of structure can only cut groups into their overlaps. Fuzzy c-means runs for every
-    candidate and the curves are kept: the fuzzy partition coefficient
-    ``fpc = sum(u**2) / n`` (scikit-fuzzy's), Dave's modified ``mpc``, Xie-Beni, and the
-    default index ``"eigen"``: the c-th eigenvalue over the noise edge. ``"eigen"`` chooses
-    the largest candidate above 1, one group per direction of structure. Partition indices
+    of structure can only cut groups into their overlaps. The curves are kept: the fuzzy
+    partition coefficient ``fpc = sum(u**2) / n`` (scikit-fuzzy's), Dave's modified ``mpc``,
+    Xie-Beni, and the default index ``"eigen"``: the c-th eigenvalue over the noise edge.
+    ``"eigen"`` chooses the largest candidate above 1, one group per direction of
+    structure; its fits run from that candidate down and stop at the first with no empty
+    group (the partition curves hold NaN for the candidates not fitted; each candidate's
+    fit has its own seeded starts, so fitting them all would choose the same). Partition indices
     reward crisp partitions and so absorb a small group that overlaps others, the very group
     this module is for: on ``benchmarks/groups.py`` (2,622 classes) fpc, mpc and Xie-Beni
     all choose c = 2, the top-level split, and fpc prefers 24 groups (0.879) to the 25 that

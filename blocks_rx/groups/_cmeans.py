@@ -19,8 +19,8 @@ same steps (``skfuzzy.cluster._cmeans._cmeans0``) from the same start, ``max(ini
 It returns ``(centres, u, u0, d, jm, p, fpc)``: ``jm`` the objective after each of the ``p``
 steps, ``fpc = sum(u ** 2) / n``.
 
-Why a twin: :func:`~blocks_rx.groups.fuzzy_groups` fits every candidate number of groups
-(2 to 32) from three starts each. On the correlations of benchmarks/analyze.py's 100,000 x
+Why a twin: :func:`~blocks_rx.groups.fuzzy_groups` fits candidate numbers of groups (2 to
+32; all of them for a partition index) from three starts each. On the correlations of benchmarks/analyze.py's 100,000 x
 2,622 logits that is 93 fits and 13,457 steps, and scikit-fuzzy makes every step a dozen
 numpy passes over c x n arrays (temporaries, transposes, ``cdist``, ``pow``, BLAS products
 that wake a second thread for a few microseconds of work): 18.8 s of fuzzy_groups' 19.6 s.

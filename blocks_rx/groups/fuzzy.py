@@ -6,6 +6,7 @@ The rules (embedding, dimension, number of groups, overlap) are in the package d
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -61,7 +62,9 @@ class Groups:
     candidates : tuple of int
         The numbers of groups tried.
     curves : dict of str -> ndarray
-        ``eigen``, ``fpc``, ``mpc`` and ``xie-beni`` for every candidate.
+        ``eigen``, ``fpc``, ``mpc`` and ``xie-beni`` for every candidate, ``filled`` (no
+        group left empty) and ``fitted``: the default index fits only the candidates its
+        choice needs, and the partition curves hold NaN for the others.
     centers : ndarray (c, n_components)
         Group centres in the embedding.
     eigenvalues : ndarray
@@ -177,7 +180,8 @@ class Groups:
             "n_components": self.n_components, "component_rule": self.component_rule,
             "noise_edge": self.noise_edge, "n_groups": self.n_groups, "index": self.index,
             "candidates": list(self.candidates),
-            "curves": {k: [float(x) for x in v] for k, v in self.curves.items()},
+            "curves": {k: [None if math.isnan(x) else float(x) for x in v]
+                       for k, v in self.curves.items()},
             "threshold": self.threshold, "threshold_rule": self.threshold_rule,
             "n_init": self.n_init, "iterations": self.iterations,
             "seconds": round(self.seconds, 4), "versions": dict(self.versions),
@@ -260,9 +264,9 @@ def fuzzy_groups(similarity, n_groups: int | None = None, fuzzifier: float = 2.0
     spectrum, candidates = _candidates(similarity, matrix, n_groups, n_components,
                                        max_components, max_groups)
     fits, layouts = _fit_candidates(
-        matrix, candidates, spectrum, embedding=embedding, n_components=n_components,
-        max_components=max_components, fuzzifier=fuzzifier, seed=seed, n_init=n_init,
-        error=error, maxiter=maxiter)
+        matrix, candidates, spectrum, index=index, embedding=embedding,
+        n_components=n_components, max_components=max_components, fuzzifier=fuzzifier,
+        seed=seed, n_init=n_init, error=error, maxiter=maxiter)
     curves, best = _choose(fits, candidates, spectrum, index)
     fit, c = fits[best], candidates[best]
     _warn_if_collapsed(fit, c, bool(curves["filled"][best]), embedding)
@@ -325,34 +329,64 @@ def _candidates(similarity, matrix, n_groups, n_components, max_components, max_
     return spectrum, tuple(range(2, top + 1))
 
 
-def _fit_candidates(matrix, candidates, spectrum, *, embedding, n_components, max_components,
-                    fuzzifier, seed, n_init, error, maxiter):
-    """The best fit for every candidate ``c``, and each embedding's ``(d, rule)`` by ``c``."""
-    fits, layouts = [], {}
-    for c in candidates:  # d = min(c, signal), so the points depend on c
+def _fit_candidates(matrix, candidates, spectrum, *, index, embedding, n_components,
+                    max_components, fuzzifier, seed, n_init, error, maxiter):
+    """The best fit for the candidates ``c`` the index needs (None for the others), and each
+    fitted embedding's ``(d, rule)`` by ``c``.
+
+    The partition indices compare every candidate. ``"eigen"`` chooses the largest
+    candidate above the noise edge whose fit leaves no group empty, so its fits run from
+    that end and stop at the first such fit: the choice is the one fitting every candidate
+    gives (each ``c`` draws its starts from its own generator, so a fit never depends on
+    which others ran), at a fraction of the fits.
+    """
+    def fit(c):
+        # d = min(c, signal), so the points depend on c
         points, d, rule = embed_rows(matrix, embedding, n_groups=c, n_components=n_components,
                                      max_components=max_components, spectrum=spectrum)
         layouts[c] = (d, rule)
-        fits.append(_best_fit(points, c, fuzzifier, seed, n_init, error, maxiter))
-        del points  # raw rows are m x m: hold one candidate's at a time
+        return _best_fit(points, c, fuzzifier, seed, n_init, error, maxiter)  # then points go
+
+    fits, layouts = [None] * len(candidates), {}
+    if index != "eigen":
+        return [fit(c) for c in candidates], layouts
+    above = _eigen_curve(candidates, spectrum) > 1.0
+    # Above the edge from the largest down, then (none filled there) from the smallest up.
+    tries = [i for i in reversed(range(len(candidates))) if above[i]]
+    tries += [i for i in range(len(candidates)) if not above[i]]
+    for i in tries:
+        fits[i] = fit(candidates[i])
+        if _filled(fits[i], candidates[i]):
+            break
     return fits, layouts
 
 
-def _choose(fits, candidates, spectrum, index: str):
-    """The index curves over the candidates, and the position of the chosen ``c``."""
+def _eigen_curve(candidates, spectrum) -> np.ndarray:
+    """The ``"eigen"`` index: the c-th eigenvalue over the noise edge, for each candidate."""
     eigenvalues, _, edge = spectrum
-    curves = {"eigen": np.array([eigenvalues[c - 1] / edge if c <= eigenvalues.size
-                                 else 0.0 for c in candidates])}
-    curves.update({name: np.array([fit[name] for fit in fits]) for name in INDICES
-                   if name != "eigen"})
-    # A fit is degenerate when some group holds no class crisply: fuzzy c-means has put two
-    # or more centres on top of each other (a partial collapse), so fewer groups exist than c.
-    filled = np.array([np.bincount(np.argmax(fit["u"], axis=0), minlength=c).min() > 0
-                       for fit, c in zip(fits, candidates)])
-    curves["filled"] = filled
+    return np.array([eigenvalues[c - 1] / edge if c <= eigenvalues.size else 0.0
+                     for c in candidates])
+
+
+def _filled(fit: dict, c: int) -> bool:
+    """Every group holds a class crisply. When one does not, fuzzy c-means has put two or
+    more centres on top of each other (a partial collapse): fewer groups exist than c."""
+    return bool(np.bincount(np.argmax(fit["u"], axis=0), minlength=c).min() > 0)
+
+
+def _choose(fits, candidates, spectrum, index: str):
+    """The index curves over the candidates (NaN, and not ``filled``, where a candidate was
+    not fitted: ``curves["fitted"]``), and the position of the chosen ``c``."""
+    fitted = np.array([fit is not None for fit in fits])
+    curves = {"eigen": _eigen_curve(candidates, spectrum)}
+    curves.update({name: np.array([math.nan if fit is None else fit[name] for fit in fits])
+                   for name in INDICES if name != "eigen"})
+    filled = np.array([fit is not None and _filled(fit, c) for fit, c in zip(fits, candidates)])
+    curves["filled"], curves["fitted"] = filled, fitted
     values = curves[index]
     if index == "eigen":  # one group per signal direction, among fits with no empty group
         above = np.flatnonzero((values > 1.0) & filled)
+        # None above is filled: the smallest filled (all were fitted if none is: then 2).
         best = int(above[-1]) if above.size else int(np.argmax(filled))
     else:  # ties go to the smaller c
         ranked = np.where(filled, values, -np.inf if INDICES[index][1] else np.inf)
