@@ -103,6 +103,39 @@ def test_cut_numbers_groups_like_cutree_and_agrees_with_scipy_fcluster():
         assert len(pairs) == k
 
 
+def test_cuts_read_from_the_order_equal_replaying_the_merges():
+    """cut_labels splits the order at the gaps the last merges joined; an order that does
+    not keep the tree's clusters together is cut by replaying the merges instead."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(6)
+    scores = rng.normal(size=(80, 50))
+    scores[:, :25] += rng.normal(size=(80, 1))
+    M = np.corrcoef(scores, rowvar=False)
+    for linkage in ("complete", "single", "average", "centroid"):
+        ordering = hclust(M, linkage=linkage, hclust_backend="python")
+        shuffled = replace(ordering, order=rng.permutation(50))
+        assert ordering._gap_steps is not None and shuffled._gap_steps is None
+        for k in range(1, 51):
+            expected = _cutree_by_sets(ordering.merge, 50, k)
+            np.testing.assert_array_equal(ordering.cut_labels(k), expected)
+            np.testing.assert_array_equal(shuffled.cut_labels(k), expected)
+
+
+def _cutree_by_sets(merge, m, k):
+    """R's cutree(k) the slow way: join the first m - k merges' member sets, then number
+    the clusters by their first class."""
+    clusters, at_step = [{i} for i in range(m)], {}
+    for step, pair in enumerate(merge[: m - k], start=1):
+        parts = [clusters[-x - 1] if x < 0 else at_step[x] for x in pair]
+        joined = parts[0] | parts[1]
+        for i in joined:
+            clusters[i] = joined
+        at_step[step] = joined
+    numbers = {}
+    return np.array([numbers.setdefault(id(clusters[i]), len(numbers) + 1) for i in range(m)])
+
+
 def test_condensed_distance_reads_the_lower_triangle_like_as_dist():
     M = np.array([[1.0, 0.2, 0.3], [0.5, 1.0, 0.4], [0.6, 0.7, 1.0]])  # not symmetric
     np.testing.assert_allclose(condensed_distance(M, "1-r"), 1 - np.array([0.5, 0.6, 0.7]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -139,6 +140,36 @@ class Ordering:
         m = self.n_classes
         if not 1 <= k <= m:
             raise ValueError(f"k must be between 1 and {m}, got {k}")
+        steps = self._gap_steps
+        if steps is None:  # an order that does not keep the tree's clusters together
+            return self._cut_by_merging(k)
+        # Undoing the last k - 1 merges splits the order at the gaps they joined.
+        cluster = np.r_[0, np.cumsum(steps > m - k)][self.positions]
+        first = np.full(k, m, dtype=np.int64)
+        np.minimum.at(first, cluster, np.arange(m))  # each cluster's first class
+        number = np.empty(k, dtype=np.int64)
+        number[np.argsort(first)] = np.arange(1, k + 1)  # numbered as R numbers them
+        return number[cluster]
+
+    @cached_property
+    def _gap_steps(self) -> np.ndarray | None:
+        """The merge step that joins the clusters either side of each gap between
+        neighbours in the order (each gap is where exactly one merge meets), or None when
+        the order does not keep every cluster of the tree contiguous."""
+        steps = np.zeros(max(self.n_classes - 1, 0), dtype=np.int64)
+        try:
+            spans = self.merge_spans()
+        except KeyError:  # a merge matrix naming a later step: no tree order to read
+            return None
+        for step, ((_, end), (start, _)) in enumerate(spans, start=1):
+            if end != start:
+                return None
+            steps[end - 1] = step
+        return steps
+
+    def _cut_by_merging(self, k: int) -> np.ndarray:
+        """:meth:`cut_labels` by replaying the first ``m - k`` merges (union-find)."""
+        m = self.n_classes
         parent = np.arange(m)
 
         def root(i):
