@@ -592,8 +592,13 @@ def _scale_exponent(block: np.ndarray) -> int:
     >>> _scale_exponent(np.array([[3.0, -1.0], [5.0, 2.0]]))
     0
     """
-    block = np.asarray(block, dtype=np.float64)
-    peak = float(np.max(np.abs(block - block.mean(axis=0)), initial=0.0))
+    block = np.asarray(block)
+    if block.size == 0:
+        return 0
+    # The largest |value - column mean| is at a column's maximum or minimum: read those
+    # exactly in the block's dtype, with no full-size float64 temporaries.
+    mean = block.mean(axis=0, dtype=np.float64)
+    peak = float(np.max(np.maximum(block.max(axis=0) - mean, mean - block.min(axis=0))))
     if peak == 0.0 or 2.0 ** -_SAFE_EXPONENT <= peak <= 2.0 ** _SAFE_EXPONENT:
         return 0
     return -math.frexp(peak)[1]
