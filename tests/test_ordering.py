@@ -146,6 +146,16 @@ def test_condensed_distance_reads_the_lower_triangle_like_as_dist():
                                np.sqrt(2 * (1 - squareform(sym, checks=False))))
 
 
+def test_lower_triangle_read_in_tiles_is_as_dist_of_any_size():
+    """The tiled read (512-column stripes, 64-row tiles) against column-by-column slicing,
+    on sizes that do not divide into tiles, of a matrix that is not symmetric."""
+    rng = np.random.default_rng(8)
+    for m in (2, 63, 65, 600):
+        M = rng.normal(size=(m, m)).astype(np.float32)
+        want = np.concatenate([M[j + 1:, j] for j in range(m - 1)]).astype(np.float64)
+        np.testing.assert_array_equal(condensed_distance(M, "1-r"), 1.0 - want)
+
+
 def test_bad_arguments_are_named():
     M = np.eye(3)
     with pytest.raises(ValueError, match="unknown linkage 'ward'"):
