@@ -703,21 +703,20 @@ def describe(values) -> dict:
     >>> stats["mean"], stats["skewness"]
     (2.5, 0.0)
     """
-    from scipy import stats
-
     x = np.asarray(values, dtype=np.float64).ravel()
     q = np.quantile(x, [0.01, 0.25, 0.5, 0.75, 0.99])
+    mean = float(x.mean())
+    d2 = (x - mean) ** 2  # central moments as scipy.stats.skew and kurtosis take them
     return {
         "count": int(x.size),
-        "mean": float(x.mean()),
+        "mean": mean,
         "std": float(x.std()),
         "min": float(x.min()),
         "max": float(x.max()),
         "q01": float(q[0]), "q25": float(q[1]), "median": float(q[2]),
         "q75": float(q[3]), "q99": float(q[4]),
-        "skewness": _finite_or_none(stats.skew(x)),
-        "kurtosis": _finite_or_none(stats.kurtosis(x)),
-    }
+    } | _shape(float(d2.mean()), float((d2 * (x - mean)).mean()), float((d2 * d2).mean()),
+               mean)
 
 
 def _finite_or_none(value):

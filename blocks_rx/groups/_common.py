@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,3 +31,13 @@ def _off_diagonal_mean(matrix, rows_per_stripe: int = 1024) -> float:
     total = sum(float(np.asarray(matrix[start:start + rows_per_stripe]).sum(dtype=np.float64))
                 for start in range(0, n, rows_per_stripe))
     return (total - float(np.trace(matrix))) / (n * (n - 1))
+
+
+def normal_sf(z: float) -> float:
+    """The one-sided p-value of ``z`` under the standard normal, ``P(Z > z)``: what
+    ``scipy.stats.norm.sf`` gives, from ``math.erfc`` (importing scipy.stats takes 0.7 s).
+
+    >>> round(normal_sf(1.959963984540054), 6), normal_sf(float("inf"))
+    (0.025, 0.0)
+    """
+    return 0.5 * math.erfc(z / math.sqrt(2.0))

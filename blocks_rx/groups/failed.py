@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..ordering import Ordering, matrix_and_names
-from ._common import _off_diagonal_mean, _same_classes
+from ._common import _off_diagonal_mean, _same_classes, normal_sf
 from .fuzzy import Groups, fuzzy_groups  # noqa: F401 (fuzzy_groups: the doctests use it)
 
 @dataclass(frozen=True, eq=False)
@@ -298,8 +298,6 @@ def _range_max(table, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def _scattered_evidence(baseline: TreeBaseline, placement: GroupPlacement, n_draws: int,
                         rng) -> dict:
     """The residual of a scattered group against random groups with its run lengths."""
-    from scipy.stats import norm
-
     lengths = _run_lengths(placement.positions)
     across, expected = baseline.residual(placement.positions, lengths)
     observed = across - expected
@@ -310,7 +308,7 @@ def _scattered_evidence(baseline: TreeBaseline, placement: GroupPlacement, n_dra
     mean, sd = float(null.mean()), float(null.std(ddof=1))
     z = (observed - mean) / sd if sd > 0 else (math.inf if observed > mean else 0.0)
     return {"across": across, "expected": expected, "residual": float(observed),
-            "null_mean": mean, "null_sd": sd, "z": float(z), "p": float(norm.sf(z)),
+            "null_mean": mean, "null_sd": sd, "z": float(z), "p": normal_sf(z),
             "n_draws": draws}
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..ordering import Ordering, matrix_and_names
-from ._common import _same_classes
+from ._common import _same_classes, normal_sf
 from .failed import _block_mean
 
 @dataclass(frozen=True, eq=False)
@@ -228,8 +228,6 @@ class _BlockGrid:
 def _splits_between(grid: _BlockGrid, first_top, second_top, names, *, top_labels, min_block,
                     alpha, min_excess, n_draws, max_splits, rng) -> list:
     """The split groups between two top-level clusters (half-open spans of positions)."""
-    from scipy.stats import norm
-
     rows = _subtrees_inside(grid, first_top, min_block)
     cols = _subtrees_inside(grid, second_top, min_block)
     if rows.size == 0 or cols.size == 0:
@@ -249,7 +247,7 @@ def _splits_between(grid: _BlockGrid, first_top, second_top, names, *, top_label
         mean = float(means[best])
         null_mean, null_sd = float(null.mean()), float(null.std(ddof=1))
         z = (mean - null_mean) / null_sd if null_sd > 0 else math.inf
-        p = float(norm.sf(z))
+        p = normal_sf(z)
         if min(1.0, p * n_candidates) > alpha or mean - null_mean < min_excess:
             break
         first = Block(tuple(names[j] for j in grid.order[a[0]:a[1]]), a[0], a[1],
