@@ -327,6 +327,193 @@ def test_strongest_pair_is_not_drawn_in_the_diagonals_colour_when_it_sets_the_li
         f"the pair at r={value:.3f} is drawn as the diagonal (r=1): {pair} vs {diagonal}")
 
 
+def _expected_scale(M, lo=None, hi=None):
+    """Limits (diverging: ±largest finite |value| off the diagonal) and ``extend`` (any
+    non-NaN value anywhere below lo or above hi), straight from numpy."""
+    M = np.asarray(M, dtype=np.float64)
+    off = _off(M)
+    off = off[np.isfinite(off)]
+    limit = np.abs(off).max()
+    lo, hi = (-limit if lo is None else lo), (limit if hi is None else hi)
+    present = M[~np.isnan(M)]
+    below, above = bool((present < lo).any()), bool((present > hi).any())
+    return lo, hi, {(False, False): "neither", (True, False): "min", (False, True): "max",
+                    (True, True): "both"}[(below, above)]
+
+
+@pytest.mark.parametrize("stripe_cells", [7, 1 << 20])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_colour_scale_is_numpys_off_diagonal_extent_with_nan_and_values_beyond(
+        dtype, stripe_cells, monkeypatch, tmp_path):
+    """The one-pass scan (a stripe at a time, in the matrix's own dtype) gives numpy's
+    limits and ends beyond them: NaN ignored, infinities beyond but not limits, the
+    diagonal beyond but not a limit; also from a memory-mapped float32 file."""
+    monkeypatch.setattr(plot._colour, "STRIPE_CELLS", stripe_cells)
+    rng = np.random.default_rng(11)
+    M = rng.uniform(-0.6, 0.8, size=(13, 13)).astype(dtype)
+    M = (M + M.T) / 2
+    np.fill_diagonal(M, 1.0)
+    M[2, 5] = M[5, 2] = np.nan
+    M[7] = np.nan  # a class with no similarity at all (its diagonal too)
+    for given in (M, np.where(np.eye(13, dtype=bool), 1.0, M).astype(dtype)):
+        lo, hi, extend = _expected_scale(given)
+        scale = plot._colour.colour_scale(given, scale="diverging")
+        assert (scale.vmin, scale.vmax, scale.extend) == (lo, hi, extend) == (lo, hi, "max")
+        assert scale.vmax == float(np.nanmax(np.abs(given[~np.eye(13, dtype=bool)])))
+        for vmin, vmax in ((-0.2, 0.3), (-0.9, 0.3), (-0.2, 1.5), (-2.0, 2.0)):
+            scale = plot._colour.colour_scale(given, vmin=vmin, vmax=vmax)
+            assert scale.extend == _expected_scale(given, vmin, vmax)[2]
+    infinite = M.copy()
+    infinite[0, 3] = -np.inf  # beyond the lower end; the limits stay the finite values'
+    lo, hi, extend = _expected_scale(infinite)
+    scale = plot._colour.colour_scale(infinite)
+    assert (scale.vmin, scale.vmax, scale.extend) == (lo, hi, "both") == (lo, hi, extend)
+    robust = plot._colour.colour_scale(M, robust=True)
+    off = _off(M)
+    assert robust.vmax == pytest.approx(np.quantile(np.abs(off[np.isfinite(off)]), 0.99),
+                                        rel=1e-12)
+    stored = np.lib.format.open_memmap(tmp_path / "m.npy", mode="w+", dtype=np.float32,
+                                       shape=M.shape)
+    stored[:] = M
+    scale = plot._colour.colour_scale(np.load(tmp_path / "m.npy", mmap_mode="r"))
+    assert (scale.vmin, scale.vmax, scale.extend) == _expected_scale(M.astype(np.float32))
+
+
+def test_colour_scale_of_a_matrix_with_nothing_off_the_diagonal():
+    """Off the diagonal all NaN (or a single class): limits ±1, the diagonal beyond."""
+    M = np.full((3, 3), np.nan)
+    np.fill_diagonal(M, 2.0)
+    for given in (M, np.array([[2.0]])):
+        scale = plot._colour.colour_scale(given)
+        assert (scale.vmin, scale.vmax, scale.extend) == (0.0, 1.0, "max")
+    assert plot._colour.colour_scale(np.full((2, 2), np.nan)).extend == "neither"
+
+
+def test_extend_of_any_shape_is_numpys():
+    rng = np.random.default_rng(12)
+    values = rng.normal(size=(9, 4)).astype(np.float32)
+    values[1, 2] = np.nan
+    for lo, hi in ((-5.0, 5.0), (-1.0, 5.0), (-5.0, 1.0), (-1.0, 1.0)):
+        below, above = bool((values < lo).any()), bool((values > hi).any())
+        assert plot._colour._extend(values, lo, hi) == {
+            (False, False): "neither", (True, False): "min", (False, True): "max",
+            (True, True): "both"}[(below, above)]
+
+
+def test_heatmap_takes_a_known_scale_without_scanning_the_matrix(correlations, monkeypatch):
+    scale = plot._colour.colour_scale(correlations, vmin=-0.5, vmax=0.5)
+
+    def scan(*args, **kwargs):
+        raise AssertionError("the matrix was scanned again")
+
+    monkeypatch.setattr(plot._heatmap, "colour_scale", scan)
+    shown = plot.heatmap(correlations, cmap=scale)
+    assert shown.scale_ is scale
+    assert (shown.image_.norm.vmin, shown.image_.norm.vmax) == (-0.5, 0.5)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def _pooled_by_numpy(matrix, rows, columns, tile):
+    """np.nanmean over each tile x tile block of matrix[rows][:, columns] (the last tiles
+    smaller); NaN for a tile with no finite value."""
+    ordered = np.asarray(matrix, dtype=np.float64)[np.ix_(rows, columns)]
+    pooled = np.full((-(-len(rows) // tile), -(-len(columns) // tile)), np.nan)
+    for i in range(pooled.shape[0]):
+        for j in range(pooled.shape[1]):
+            cells = ordered[i * tile:(i + 1) * tile, j * tile:(j + 1) * tile]
+            if np.isfinite(cells).any():
+                pooled[i, j] = np.nanmean(cells)
+    return pooled
+
+
+def _matrix_with_nan(m, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    M = rng.normal(size=(m, m)).astype(dtype)
+    M[rng.random((m, m)) < 0.05] = np.nan
+    M[:, 3] = np.nan  # a class with no values: with tile 1, tiles with no finite value
+    M[5, :] = np.nan
+    return M
+
+
+@pytest.mark.parametrize("band_cells", [40, 1 << 20])
+@pytest.mark.parametrize("tile", [1, 2, 3, 5, 8, 29])
+def test_pooling_is_the_mean_of_the_finite_cells_of_each_tile(tile, band_cells, monkeypatch):
+    """pool_tiles against numpy, for tiles that divide m and that do not, square and
+    non-square (a window of columns, few columns, more rows than columns), in bands of
+    a few rows (many bands, some with NaN, some without) and in one band."""
+    from blocks_rx.explorer.content import pool_ordered
+    from blocks_rx.plot import _pool
+
+    monkeypatch.setattr(_pool, "BAND_CELLS", band_cells)
+    m = 29
+    M = _matrix_with_nan(m, seed=tile)
+    M[10:20, 10:20] = 0.25  # a band of rows with no NaN in its columns of 10..19
+    rng = np.random.default_rng(100 + tile)
+    order = rng.permutation(m)
+    cases = [(order, order), (order, rng.permutation(m)), (order[:17], order[4:27]),
+             (order, order[11:16]), (order[:6], order), (order[10:20], np.arange(10, 20))]
+    for rows, columns in cases:
+        expected = _pooled_by_numpy(M, rows, columns, tile)
+        pooled = _pool.pool_tiles(M, rows, columns, tile)
+        assert pooled.dtype == np.float64 and pooled.shape == expected.shape
+        np.testing.assert_allclose(pooled, expected, rtol=1e-12, atol=1e-15)
+        served = pool_ordered(M, rows, tile, columns=columns)
+        assert served.dtype == np.float32
+        np.testing.assert_allclose(served, expected, rtol=1e-6)
+    np.testing.assert_allclose(_pool.pool_tiles(M, order, tile=tile),
+                               _pooled_by_numpy(M, order, order, tile), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("tile", [4, 7])
+def test_pooling_a_memory_mapped_float32_matrix(tile, tmp_path, monkeypatch):
+    """A stored (memory-mapped) float32 matrix pools as numpy says, in bands of a few rows."""
+    from blocks_rx.explorer.content import ordered_block
+    from blocks_rx.plot import _pool
+
+    monkeypatch.setattr(_pool, "BAND_CELLS", 300)
+    m = 61
+    M = _matrix_with_nan(m, seed=20, dtype=np.float32)
+    M[7, 9] = np.inf  # not finite: left out of its tile's mean
+    stored = np.lib.format.open_memmap(tmp_path / "m.npy", mode="w+", dtype=np.float32,
+                                       shape=(m, m))
+    stored[:] = M
+    stored.flush()
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    order = np.random.default_rng(21).permutation(m)
+    finite = np.where(np.isfinite(M), M, np.nan)
+    np.testing.assert_allclose(_pool.pool_tiles(mapped, order, tile=tile),
+                               _pooled_by_numpy(finite, order, order, tile), rtol=1e-12)
+    np.testing.assert_allclose(_pool.pool_tiles(mapped, order[:40], order[50:], tile),
+                               _pooled_by_numpy(finite, order[:40], order[50:], tile),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(ordered_block(mapped, order[:30], order[20:]),
+                                  M[np.ix_(order[:30], order[20:])])
+
+
+def test_a_heatmap_of_many_classes_draws_the_pooled_image_on_the_class_positions(monkeypatch):
+    """Above POOL_ABOVE classes the image is the mean of factor x factor tiles (numpy as the
+    oracle); its extent puts each tile on its classes, the limits end at the last class."""
+    monkeypatch.setattr(plot._heatmap, "POOL_ABOVE", 20)
+    m = 47  # factor ceil(47 / 10) = 5: 10 tiles, the last of 2 classes
+    M = _matrix_with_nan(m, seed=30)
+    ordering = order_classes(np.eye(m), "identity")
+    order = np.random.default_rng(31).permutation(m)
+    ordering = type(ordering)(order=order, classes=ordering.classes, method="given",
+                              linkage=None, distance=None, hclust_backend=None)
+    shown = plot.heatmap(M, ordering)
+    np.testing.assert_allclose(np.ma.filled(shown.image_.get_array(), np.nan),
+                               _pooled_by_numpy(M, order, order, 5), rtol=1e-12)
+    assert shown.image_.get_extent() == [-0.5, 49.5, 49.5, -0.5]
+    assert shown.ax_.get_xlim() == (-0.5, 46.5)
+    assert "mean of 5 x 5 matrix cells" in shown.ax_.get_xlabel()
+    image, factor = plot._heatmap.ordered_image(M.astype(np.float32), order)
+    assert factor == 5
+    np.testing.assert_allclose(image, _pooled_by_numpy(M.astype(np.float32), order, order, 5),
+                               rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- class samples
 
 

@@ -295,6 +295,73 @@ def test_above_the_full_resolution_limit_the_page_holds_a_pooled_overview(monkey
     assert overview.m == 8 and len(overview.orderings) == 1 and overview.memberships is None
 
 
+def test_the_overview_and_detail_blocks_of_a_memory_mapped_matrix_with_missing_values(
+        tmp_path, monkeypatch):
+    """A stored float32 matrix with NaN (a class with no similarity): each overview tile is
+    the mean of its finite cells (NaN where it has none: level 0), each detail block the
+    ordered matrix's cells, both read in bands of a few rows; numpy as the oracle."""
+    from types import SimpleNamespace
+
+    from blocks_rx.explorer import content
+    from blocks_rx.ordering import hclust
+    from blocks_rx.plot import _pool
+
+    monkeypatch.setattr(_pool, "BAND_CELLS", 200)
+    monkeypatch.setattr(content, "DETAIL_CLASSES", 12)
+    rng = np.random.default_rng(5)
+    m = 37
+    M = np.corrcoef(rng.normal(size=(m, 80)) + np.repeat(rng.normal(size=(4, 80)), [9, 9, 9, 10],
+                                                          axis=0)).astype(np.float32)
+    M[:, 6] = M[6, :] = np.nan
+    stored = np.lib.format.open_memmap(tmp_path / "m.npy", mode="w+", dtype=np.float32,
+                                       shape=(m, m))
+    stored[:] = M
+    stored.flush()
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    tree = hclust(np.nan_to_num(M.astype(np.float64)), classes=[f"c{i}" for i in range(m)])
+    order = np.asarray(tree.order)
+    similarity = SimpleNamespace(matrix=mapped, classes=tree.classes, measure="r",
+                                 n_samples=80, source="test")
+    page = content.pooled_overview(SimpleNamespace(similarity=similarity, ordering=tree),
+                                   side=8)
+    tile = page.pooled
+    assert tile == 5
+    ordered = M.astype(np.float64)[np.ix_(order, order)]
+    values = page.low + (page.levels.astype(float) - 1) * page.step
+    for i in range(page.m):
+        for j in range(page.m):
+            cells = ordered[i * tile:(i + 1) * tile, j * tile:(j + 1) * tile]
+            if np.isfinite(cells).any():
+                assert abs(values[i, j] - np.nanmean(cells)) <= page.step / 2 + 1e-6
+            else:
+                assert page.levels[i, j] == 0
+    for block in page.details:
+        members = order[block.start:block.end]
+        expected = M[np.ix_(members, members)]
+        shown = block.layer.low + (block.layer.levels.astype(float) - 1) * block.layer.step
+        finite = np.isfinite(expected)
+        assert np.array_equal(block.layer.levels == 0, ~finite)
+        assert np.all(np.abs(shown - expected)[finite] <= block.layer.step / 2 + 1e-6)
+
+
+def test_quantise_is_the_rounded_step_of_each_finite_value():
+    """8-bit levels, straight from numpy: rint((value - low) / step) + 1 over the range of
+    the finite values; 0 (missing) for NaN and infinities."""
+    from blocks_rx.explorer.content import quantise
+
+    rng = np.random.default_rng(6)
+    M = rng.normal(size=(40, 7)).astype(np.float32)
+    M[3, 2], M[5, 1], M[9, 0] = np.nan, np.inf, -np.inf
+    levels, low, step = quantise(M)
+    finite = M[np.isfinite(M)].astype(np.float64)
+    assert (low, step) == (finite.min(), (finite.max() - finite.min()) / 254)
+    with np.errstate(invalid="ignore"):
+        expected = np.clip(np.rint((M.astype(np.float64) - low) / step) + 1, 1, 255)
+    expected = np.where(np.isfinite(M), expected, 0).astype(np.uint8)
+    np.testing.assert_array_equal(levels, expected)
+    assert (levels[5, 1], levels[9, 0], levels[3, 2]) == (0, 0, 0)
+
+
 def test_served_mode_answers_on_localhost_and_stops_cleanly(result, browser):
     import signal
     import subprocess

@@ -172,17 +172,40 @@ def quantise(matrix) -> tuple[np.ndarray, float, float]:
     1.0
     """
     values = np.asarray(matrix)
-    finite = np.isfinite(values)
-    low = float(values[finite].min()) if finite.any() else 0.0
-    high = float(values[finite].max()) if finite.any() else 1.0
+    low, high = _finite_range(values)
     step = (high - low) / 254 if high > low else 1.0
     levels = np.zeros(values.shape, dtype=np.uint8)
-    rows = 1024  # in stripes: no float64 copy of a large matrix
+    # In stripes of QUANTISE_CELLS: no float64 copy of a large matrix, and each stripe's
+    # float64 steps stay in cache.
+    rows = max(1, QUANTISE_CELLS // max(int(np.prod(values.shape[1:])), 1))
     for start in range(0, values.shape[0], rows):
         block = np.asarray(values[start:start + rows], dtype=np.float64)
-        scaled = np.rint((block - low) / step) + 1
-        levels[start:start + rows] = np.where(np.isfinite(block), np.clip(scaled, 1, 255), 0)
+        scaled = block - low
+        scaled /= step
+        np.rint(scaled, out=scaled)
+        scaled += 1
+        np.clip(scaled, 1, 255, out=scaled)
+        np.copyto(levels[start:start + rows], scaled, casting="unsafe",
+                  where=np.isfinite(block))  # a missing value keeps level 0
     return levels, low, step
+
+
+#: Cells of one stripe :func:`quantise` converts to float64 at a time (512 KB).
+QUANTISE_CELLS = 1 << 16
+
+
+def _finite_range(values) -> tuple[float, float]:
+    """(smallest, largest) finite value, or (0, 1) when there is none; no copy of the
+    values unless one is infinite."""
+    if not values.size:
+        return 0.0, 1.0
+    low, high = np.fmin.reduce(values, axis=None), np.fmax.reduce(values, axis=None)
+    if not (np.isfinite(low) and np.isfinite(high)):  # an infinity, or nothing but NaN
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            return 0.0, 1.0
+        low, high = finite.min(), finite.max()
+    return float(low), float(high)
 
 
 def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True) -> Content:
@@ -347,34 +370,28 @@ def _detail_spans(ordering, m: int) -> list[tuple[int, int]]:
 
 def ordered_block(matrix, rows, columns, dtype=np.float32) -> np.ndarray:
     """``matrix[rows][:, columns]``, its rows read in file order (one forward sweep over a
-    memory-mapped matrix, whatever order ``rows`` asks for).
+    memory-mapped matrix, whatever order ``rows`` asks for), a band of rows at a time.
 
     >>> ordered_block(np.arange(9.0).reshape(3, 3), np.array([2, 0]), np.array([1, 2])).tolist()
     [[7.0, 8.0], [1.0, 2.0]]
     """
-    rows = np.asarray(rows)
-    sorted_rows = np.sort(rows)
-    band = np.asarray(matrix[sorted_rows], dtype=dtype)
-    return band[np.searchsorted(sorted_rows, rows)][:, np.asarray(columns)]
+    from ..plot._pool import ordered_rows
+
+    return ordered_rows(matrix, rows, columns, dtype)
 
 
 def pool_ordered(matrix, order, tile: int, columns=None) -> np.ndarray:
-    """The mean of each ``tile x tile`` block of ``matrix[order][:, columns]`` (``columns``
-    default ``order``; the last tiles smaller), read a band of ``tile`` rows at a time: no
-    m x m copy of a (memory-mapped) matrix.
+    """The mean of the finite cells of each ``tile x tile`` block of
+    ``matrix[order][:, columns]`` (``columns`` default ``order``; the last tiles smaller; NaN
+    for a tile with none), as float32: the pooling of the drawn heatmap
+    (:func:`blocks_rx.plot._pool.pool_tiles`), a band of tiles at a time.
 
     >>> pool_ordered(np.arange(16.0).reshape(4, 4), np.array([0, 1, 2, 3]), 2).tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
-    order = np.asarray(order)
-    columns = order if columns is None else np.asarray(columns)
-    row_edges, column_edges = np.arange(0, len(order), tile), np.arange(0, len(columns), tile)
-    widths = np.diff(np.append(column_edges, len(columns)))
-    pooled = np.empty((len(row_edges), len(column_edges)), dtype=np.float32)
-    for i, start in enumerate(row_edges):
-        band = ordered_block(matrix, order[start:start + tile], columns, np.float64)
-        pooled[i] = np.add.reduceat(band.sum(axis=0), column_edges) / (widths * len(band))
-    return pooled
+    from ..plot._pool import pool_tiles
+
+    return pool_tiles(matrix, order, columns, tile).astype(np.float32)
 
 
 def _as_result(result):

@@ -15,6 +15,7 @@ is written in the colour bar's label, so a reader never has to guess it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,11 +62,16 @@ def colour_scale(matrix, *, scale: str = "auto", robust: bool = False, vmin=None
     """Choose the colour scale of a square class x class matrix (see the module docstring).
 
     ``vmin``/``vmax`` given by the caller win (the rule then says so); ``cmap`` overrides the
-    map only.
+    map only. One pass over the matrix, a stripe of rows at a time (:func:`_scan`).
+
+    >>> s = colour_scale(np.array([[1.0, 0.4, np.nan], [0.4, 1.0, 0.1], [np.nan, 0.1, 1.0]]))
+    >>> s.vmin, s.vmax, s.cmap, s.extend
+    (0.0, 0.4, 'Reds', 'max')
     """
     if scale not in SCALES:
         raise OptionError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
-    low, high, magnitude = _off_diagonal_extent(matrix, robust)
+    extent = _scan(matrix, robust)
+    low, magnitude = extent.low, extent.top
     if scale == "auto":
         scale = "sequential" if low >= 0 else "diverging"
     which = "99th percentile of" if robust else "largest"
@@ -83,7 +89,8 @@ def colour_scale(matrix, *, scale: str = "auto", robust: bool = False, vmin=None
     if hi <= lo:
         raise OptionError(f"colour limits must have vmin < vmax, not {lo:g} and {hi:g}")
     default = DIVERGING if scale == "diverging" else SEQUENTIAL
-    return Scale(cmap or default, float(lo), float(hi), rule, _extend(matrix, lo, hi))
+    return Scale(cmap or default, float(lo), float(hi), rule,
+                 _beyond(extent.smallest, extent.largest, lo, hi))
 
 
 def _darker(rgba, by: float = 0.5) -> tuple:
@@ -92,43 +99,93 @@ def _darker(rgba, by: float = 0.5) -> tuple:
     return (r * (1 - by), g * (1 - by), b * (1 - by), a)
 
 
-def _off_diagonal_extent(matrix, robust: bool, stripe: int = 1024) -> tuple[float, float, float]:
-    """(min, max, magnitude) of the finite values off the diagonal, a stripe of rows at a time.
+#: Cells of the matrix one stripe of rows holds (4 MB of float32): a stripe stays in cache
+#: between the passes for its smallest and largest values.
+STRIPE_CELLS = 1 << 20
 
-    The magnitude is the largest |value| (or, robust, its 99th percentile) for a diverging
-    scale; for a sequential one the caller reads it as the top. Off-diagonal of a 1 x 1
-    matrix: none, so (0, 0, 0).
+
+class Extent(NamedTuple):
+    """What a colour scale needs from a square matrix, found in one pass (:func:`_scan`)."""
+
+    #: Smallest and largest finite value off the diagonal (0, 0 when there is none).
+    low: float
+    high: float
+    #: The scale's magnitude: largest |value| off the diagonal, or its 99th percentile
+    #: (robust); for a sequential scale (no negative value) the largest value, or its 99th
+    #: percentile.
+    top: float
+    #: Smallest and largest value anywhere, the diagonal and infinities included (NaN when
+    #: every value is NaN): whether the matrix goes beyond the limits.
+    smallest: float
+    largest: float
+
+
+def _scan(matrix, robust: bool = False) -> Extent:
+    """The :class:`Extent` of a square matrix, a stripe of rows at a time, in the matrix's
+    own dtype (minimum and maximum are exact in float32: no float64 copy of a stripe).
+
+    >>> _scan(np.array([[1.0, -0.2, np.nan], [0.3, 1.0, 0.1], [0.0, 0.2, 2.0]]))
+    Extent(low=-0.2, high=0.3, top=0.3, smallest=-0.2, largest=2.0)
     """
-    matrix = np.asarray(matrix)
-    m = matrix.shape[0]
-    low, high, kept = np.inf, -np.inf, []
-    for start in range(0, m, stripe):
-        block = np.array(matrix[start:start + stripe], dtype=np.float64)
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = np.nan
-        finite = block[np.isfinite(block)]
-        if finite.size:
-            low, high = min(low, finite.min()), max(high, finite.max())
+    values = np.asarray(matrix)
+    m = values.shape[0]
+    low = high = smallest = largest = np.nan
+    kept = []
+    rows = max(1, STRIPE_CELLS // max(m, 1))
+    for start in range(0, m, rows):
+        stop = min(m, start + rows)
+        stripe = values[start:stop]
+        # Only the square that holds this stripe's diagonal is copied, to blank it.
+        square = np.array(stripe[:, start:stop], dtype=np.result_type(values.dtype, np.float32))
+        diagonal = square.diagonal().copy()
+        np.fill_diagonal(square, np.nan)
+        parts = [part for part in (stripe[:, :start], square, stripe[:, stop:]) if part.size]
+        least, most = _fmin(parts), _fmax(parts)
+        smallest = np.fmin(smallest, np.fmin(least, _fmin([diagonal])))
+        largest = np.fmax(largest, np.fmax(most, _fmax([diagonal])))
+        if not (np.isfinite(least) and np.isfinite(most)) or robust:
+            # An infinity (or a stripe of NaN) off the diagonal, or a percentile to take:
+            # only the finite values count towards the limits.
+            finite = [np.asarray(part[np.isfinite(part)], dtype=np.float64) for part in parts]
+            least, most = _fmin(finite), _fmax(finite)
             if robust:
-                kept.append(finite)
-    if not np.isfinite(low):
-        return 0.0, 0.0, 0.0
+                kept += finite
+        low, high = np.fmin(low, least), np.fmax(high, most)
+    smallest, largest = float(smallest), float(largest)
+    if np.isnan(low):
+        return Extent(0.0, 0.0, 0.0, smallest, largest)
+    low, high = float(low), float(high)
     if robust:
-        values = np.concatenate(kept)
-        top = np.quantile(np.abs(values) if low < 0 else values, 0.99)
+        finite = np.concatenate(kept)
+        top = float(np.quantile(np.abs(finite) if low < 0 else finite, 0.99))
     else:
         top = max(abs(low), abs(high)) if low < 0 else high
-    return float(low), float(high), float(top)
+    return Extent(low, high, top, smallest, largest)
 
 
-def _extend(matrix, lo: float, hi: float, stripe: int = 1024) -> str:
-    """Which ends of the colour bar the matrix's finite values go beyond."""
-    matrix = np.asarray(matrix)
-    below = above = False
-    for start in range(0, matrix.shape[0], stripe):
-        block = np.asarray(matrix[start:start + stripe], dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            below = below or bool(np.any(block < lo))
-            above = above or bool(np.any(block > hi))
+def _fmin(parts) -> float:
+    """The smallest non-NaN value of arrays (NaN when there is none)."""
+    return np.fmin.reduce([np.fmin.reduce(part, axis=None) for part in parts if part.size]
+                          or [np.nan])
+
+
+def _fmax(parts) -> float:
+    """The largest non-NaN value of arrays (NaN when there is none)."""
+    return np.fmax.reduce([np.fmax.reduce(part, axis=None) for part in parts if part.size]
+                          or [np.nan])
+
+
+def _beyond(smallest: float, largest: float, lo: float, hi: float) -> str:
+    """Which ends of the colour bar values from ``smallest`` to ``largest`` go beyond."""
+    below, above = bool(smallest < lo), bool(largest > hi)
     return {(False, False): "neither", (True, False): "min", (False, True): "max",
             (True, True): "both"}[(below, above)]
+
+
+def _extend(matrix, lo: float, hi: float) -> str:
+    """Which ends of the colour bar the matrix's values (any shape) go beyond, a stripe of
+    rows at a time in its own dtype."""
+    values = np.asarray(matrix)
+    rows = max(1, STRIPE_CELLS // max(values.shape[1] if values.ndim > 1 else 1, 1))
+    stripes = [values[start:start + rows] for start in range(0, len(values), rows)]
+    return _beyond(_fmin(stripes), _fmax(stripes), lo, hi)

@@ -57,7 +57,9 @@ def groups_heatmap(
     max_labels : int
         Class labels along the axes, as :func:`blocks_rx.plot.heatmap`.
     cmap, robust : optional
-        Colour, as :func:`blocks_rx.plot.heatmap` (diverging, centred on 0).
+        Colour, as :func:`blocks_rx.plot.heatmap` (diverging, centred on 0); ``cmap`` may be
+        the heatmap's :class:`~blocks_rx.plot._colour.Scale`, so the matrix is not scanned
+        again for its limits.
     title : str, optional
     ax : matplotlib Axes, optional
         Draw here (leave room at its right for the side columns); default a new Figure.

@@ -11,6 +11,7 @@ from ..similarity import Similarity
 from ._colour import Scale, colour_scale
 from ._common import add_axes_inches, fit_figure, label_positions, new_figure
 from ._display import HeatmapDisplay
+from ._pool import pool_tiles
 
 
 def heatmap(
@@ -44,8 +45,11 @@ def heatmap(
         negative; see :mod:`blocks_rx.plot._colour` for the rule, which the colour bar states.
     robust : bool
         Limits from the 99th percentile of |value| off the diagonal instead of the largest.
-    cmap : str, optional
-        Colormap; default blue (negative), white (0), red (positive).
+    cmap : str or Scale, optional
+        Colormap; default blue (negative), white (0), red (positive). A
+        :class:`~blocks_rx.plot._colour.Scale` (from :func:`~blocks_rx.plot._colour.colour_scale`)
+        is used as it is, limits and rule included, instead of ``scale``, ``robust``, ``vmin``
+        and ``vmax``: a caller drawing one matrix several times passes over it once.
     vmin, vmax : float, optional
         Colour limits, overriding the rule.
     max_labels : int
@@ -84,7 +88,8 @@ def heatmap(
     ((6, 6), True)
     """
     matrix, ordering = _matrix_and_ordering(similarity, ordering)
-    colours = colour_scale(matrix, scale=scale, robust=robust, vmin=vmin, vmax=vmax, cmap=cmap)
+    colours = cmap if isinstance(cmap, Scale) else colour_scale(
+        matrix, scale=scale, robust=robust, vmin=vmin, vmax=vmax, cmap=cmap)
     if title is None:
         title = _default_title(similarity, ordering)
     quantity = (f"{similarity.measure} similarity" if isinstance(similarity, Similarity)
@@ -341,11 +346,12 @@ POOL_ABOVE = 2000
 
 
 def ordered_image(matrix: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, int]:
-    """The matrix in ``order``, as drawn: whole up to POOL_ABOVE classes, else the NaN-aware
-    mean over factor x factor blocks of cells.
+    """The matrix in ``order``, as drawn: whole up to POOL_ABOVE classes, else the mean of
+    the finite cells of each factor x factor tile (:func:`~blocks_rx.plot._pool.pool_tiles`:
+    a band of tiles at a time, never an ordered or float64 copy of the whole matrix).
 
-    Pooling reads a stripe of ``factor`` ordered rows at a time, so memory stays near the
-    pooled image (never an ordered or float64 copy of the whole matrix).
+    The last row and column of tiles hold fewer classes; the caller's extent of
+    ``cells * factor`` and axis limits of ``m`` keep the image on the class positions.
 
     >>> M = np.arange(16.0).reshape(4, 4)
     >>> ordered_image(M, np.array([3, 2, 1, 0]))[0][0]
@@ -355,18 +361,4 @@ def ordered_image(matrix: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, in
     if m <= POOL_ABOVE:
         return matrix[np.ix_(order, order)], 1
     factor = -(-m // (POOL_ABOVE // 2))
-    cells = -(-m // factor)
-    # Column j of the ordered matrix falls in pooled column j // factor.
-    column_block = np.arange(m) // factor
-    pooled = np.full((cells, cells), np.nan)
-    for row in range(cells):
-        stripe = np.asarray(matrix[order[row * factor:(row + 1) * factor]][:, order],
-                            dtype=np.float64)
-        finite = np.isfinite(stripe)
-        sums = np.bincount(np.broadcast_to(column_block, stripe.shape)[finite],
-                           weights=stripe[finite], minlength=cells)
-        counts = np.bincount(np.broadcast_to(column_block, stripe.shape)[finite],
-                             minlength=cells)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pooled[row] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return pooled, factor
+    return pool_tiles(matrix, order, order, factor), factor
