@@ -280,9 +280,15 @@ def _write_table(name: str):
     return write_table
 
 
+#: zlib level of the result's PNGs: on the 2,622-class heatmap level 3 saves in 0.67 s a
+#: file 15% larger than the default level 6 does in 0.87 s.
+PNG_COMPRESS_LEVEL = 3
+
+
 def _save(shown, path: Path, run_id: str, dpi: int) -> None:
     """Save a plot's Display (its figure) with the run id in the PNG's metadata."""
-    shown.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id})
+    shown.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id},
+                  pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
 
 
 def _write_heatmap(analysis, path: Path, *, run_id, dpi, **_) -> None:
