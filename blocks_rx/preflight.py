@@ -186,12 +186,12 @@ def plan(
 def _co_moment_bytes(m: int, itemsize: int) -> int:
     """What the co-moments hold at their peak (:class:`~blocks_rx.similarity.CoMoments`).
 
-    Below 1,024 classes: the float64 m x m sum, the block Gram matrix (itemsize) and about
-    3 m^2 more measured than that count (benchmarks/preflight.py at 12,000 classes, before
-    the blocked sums: 15.1 m^2 for float32). From 1,024 classes: float64 sums of the upper
-    block triangle, the widest block's product and the float32 correlation written from
-    them (20,000 classes x 3,000 samples: 2.36 GB peak RSS measured, this gives 2.1 GB
-    beyond the runtime's 0.25 GB).
+    Below 10,000 classes (one block): the float64 m x m sum, the Gram matrix (itemsize)
+    and about 3 m^2 more measured than that count (benchmarks/preflight.py at 12,000
+    classes, before the blocked sums: 15.1 m^2 for float32). From 10,000 classes: float64
+    sums of the upper block triangle, one square tile's product and the float32
+    correlation written from them (20,000 classes x 3,000 samples: 2.36 GB peak RSS
+    measured with 8 blocks, this gave 2.1 GB beyond the runtime's 0.25 GB).
     """
     from .similarity import gram_column_edges
 
@@ -201,7 +201,7 @@ def _co_moment_bytes(m: int, itemsize: int) -> int:
     spans = list(zip(edges[:-1], edges[1:]))
     upper = sum((b - a) * (m - a) for a, b in spans)
     widest = max(b - a for a, b in spans)
-    return 8 * upper + itemsize * widest * m + 4 * m * m
+    return 8 * upper + itemsize * widest * widest + 4 * m * m
 
 
 def _drawing_bytes(m: int) -> int:

@@ -185,8 +185,18 @@ def test_unknown_method_and_transform_are_named():
         compute_similarity(np.eye(3) + 1, transform="exp")
 
 
-def test_blocked_upper_triangle_gram_matches_numpy_and_is_exactly_symmetric():
-    """At 1,024 classes and more the Gram product is formed by column blocks, upper
+@pytest.fixture
+def small_column_blocks(monkeypatch):
+    """The blocked Gram product (10,000 classes and more) on test-sized matrices: column
+    blocks of 400 columns."""
+    import blocks_rx.similarity as similarity
+
+    monkeypatch.setattr(similarity, "_MIN_BLOCK_COLUMNS", 400)
+
+
+def test_blocked_upper_triangle_gram_matches_numpy_and_is_exactly_symmetric(
+        small_column_blocks):
+    """From 10,000 classes the Gram product is formed by square tiles, upper block
     triangle only (similarity.gram_column_edges); the result must not show it."""
     from blocks_rx.similarity import compute, gram_column_edges
 
@@ -201,7 +211,8 @@ def test_blocked_upper_triangle_gram_matches_numpy_and_is_exactly_symmetric():
     assert np.array_equal(sim.matrix, sim.matrix.T)
 
 
-def test_blocked_co_moments_give_numpy_covariance_and_any_output_precision():
+def test_blocked_co_moments_give_numpy_covariance_and_any_output_precision(
+        small_column_blocks):
     """The blocked float64 sums (upper block triangle) give the full co-moment matrix through
     result(), and correlation(dtype) writes float32 or float64 straight from them."""
     from blocks_rx.similarity import CoMoments
