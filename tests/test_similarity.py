@@ -233,3 +233,16 @@ def test_blocked_co_moments_give_numpy_covariance_and_any_output_precision(
     expected = np.corrcoef(reference, rowvar=False)
     assert corr64.dtype == np.float64 and np.abs(corr64 - expected).max() < 1e-5
     assert corr32.dtype == np.float32 and np.array_equal(corr32, corr64.astype(np.float32))
+
+
+def test_mirroring_the_upper_triangle_by_tiles_on_any_size():
+    """_mirror_upper copies the upper triangle onto the lower one exactly, whatever the
+    size against its 256-row tiles."""
+    from blocks_rx.similarity import _mirror_upper
+
+    rng = np.random.default_rng(11)
+    for m in (1, 255, 257, 600):
+        matrix = rng.normal(size=(m, m)).astype(np.float32)
+        expected = np.triu(matrix) + np.triu(matrix, 1).T
+        _mirror_upper(matrix)
+        np.testing.assert_array_equal(matrix, expected)
