@@ -13,6 +13,12 @@ reports, beside the time:
 ``anon_peak`` / ``anon_rise``
     The peak of RssAnon (anonymous memory only: what the process allocated, not the file
     pages it maps or reads through the page cache), absolute and above the baseline's.
+``tree_peak`` / ``tree_rise``
+    The peak memory of the process with the processes it forked (blocks-rx draws a result's
+    pictures side by side in forked copies of itself): the larger of VmHWM and the largest
+    sum, sampled while children run, of the proportional set size (Pss, from
+    ``/proc/PID/smaps_rollup``: a page shared copy-on-write by two processes counts half in
+    each) of the process and its children; absolute and above the baseline's VmRSS.
 
 The goal convention: a script prints one line per goal, ``GOAL `` followed by a JSON object
 (:func:`goal`)::
@@ -52,6 +58,30 @@ def status():
     return found
 
 
+def child_pids():
+    """The process ids of this process's children (the workers it forked)."""
+    found = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                found += handle.read().split()
+        except OSError:
+            pass
+    return found
+
+
+def pss(pid):
+    """The proportional set size of a process in bytes (0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 class Sampler(threading.Thread):
     """Peak VmRSS and RssAnon, sampled every ``interval`` s; stops the process (exit 3) when
     VmRSS passes ``limit`` bytes, so that a runaway contender cannot take the machine down."""
@@ -59,14 +89,17 @@ class Sampler(threading.Thread):
     def __init__(self, interval=0.05, limit=None):
         super().__init__(daemon=True)
         self.interval, self.limit = interval, limit
-        self.peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
+        self.peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0, "tree": 0}
         self.done = threading.Event()
 
     def sample(self):
         now = status()
-        for key in self.peak:
+        for key in ("VmRSS", "RssAnon", "RssFile"):
             self.peak[key] = max(self.peak[key], now.get(key, 0))
-        if self.limit and now["VmRSS"] > self.limit:
+        children = child_pids()
+        tree = now["VmRSS"] if not children else sum(map(pss, ["self", *children]))
+        self.peak["tree"] = max(self.peak["tree"], tree)
+        if self.limit and max(now["VmRSS"], tree) > self.limit:
             print("RESULT " + json.dumps({"aborted": f"resident memory passed "
                                                      f"{self.limit / 2**30:.1f} GiB"}),
                   flush=True)
@@ -105,8 +138,10 @@ def measure(function, interval=0.05):
         sampler.stop()
     after = status()
     anon_peak = max(sampler.peak["RssAnon"], after.get("RssAnon", 0))
+    tree_peak = max(after["VmHWM"], sampler.peak["tree"])
     return result, {"seconds": seconds, "baseline_rss": before["VmRSS"],
                     "hwm": after["VmHWM"], "hwm_rise": after["VmHWM"] - before["VmRSS"],
+                    "tree_peak": tree_peak, "tree_rise": tree_peak - before["VmRSS"],
                     "anon_peak": anon_peak, "anon_rise": anon_peak - before.get("RssAnon", 0),
                     "file_peak": sampler.peak["RssFile"]}
 
@@ -157,7 +192,8 @@ def best_of(contenders: dict, repeats: int, cheap: float = 15.0, log=print,
                 continue
             previous = best[name]
             peaks = {k: max(previous[k], found[k]) for k in
-                     ("hwm", "hwm_rise", "anon_peak", "anon_rise", "file_peak")}
+                     ("hwm", "hwm_rise", "anon_peak", "anon_rise", "file_peak", "tree_peak",
+                      "tree_rise")}
             if found[key] < previous[key]:
                 previous = found
             best[name] = {**previous, **peaks, "runs": best[name]["runs"] + 1}

@@ -19,7 +19,9 @@ before the baseline. Reported: the timed call ("work", after the imports), the w
 peak resident memory (VmHWM) absolute and above the baseline, that rise minus the input's file
 size (the mapped input's pages, all touched, count in VmHWM: what remains is the memory beyond
 the mapped input, the goal's figure), and the rise of peak anonymous memory (RssAnon, sampled
-every 50 ms; file pages never count there) as a cross-check. Contenders alternate; the fastest
+every 50 ms; file pages never count there) as a cross-check. blocks-rx writes its pictures in
+forked copies of itself: the memory goals take the peak of the process with them (``tree_peak``
+of benchmarks/_bench.py, their proportional set sizes summed) where it is above VmHWM. Contenders alternate; the fastest
 of ``--repeats`` runs is kept, with the largest peak seen.
 
 ``--large`` adds 30,000 x 20,000 ``analyze`` end to end, groups included (one run, no anchor)
@@ -99,8 +101,10 @@ def clustermap(path: Path, folder: str):
 
 
 def memory_line(found: dict, mapped: int) -> str:
-    return (f"peak RSS {gb(found['hwm'])} (rise {gb(found['hwm_rise'])}; minus the mapped "
-            f"input {gb(found['hwm_rise'] - mapped)}), anonymous rise {gb(found['anon_rise'])}")
+    return (f"peak {gb(found['tree_peak'])} with any forked children (rise "
+            f"{gb(found['tree_rise'])}; minus the mapped input "
+            f"{gb(found['tree_rise'] - mapped)}); its own peak RSS {gb(found['hwm'])}, "
+            f"anonymous rise {gb(found['anon_rise'])}")
 
 
 def timings_line(timings: dict) -> str:
@@ -131,13 +135,14 @@ def standard(folder: str, n: int, m: int, repeats: int, at_size: bool) -> None:
          anchor_seconds=theirs["process_seconds"],
          note="whole processes; work alone "
               f"{theirs['seconds'] / ours['seconds']:.2f}x")
-    beyond = (ours["hwm_rise"] - mapped) / 1e9
+    beyond = (ours["tree_rise"] - mapped) / 1e9
     goal("analyze_100k_memory", "analyze peak memory beyond the mapped input, 100,000 x 2,622",
          beyond, 1.0, unit="GB", cmp="<", size=size, at_size=at_size,
          peak_rss_gb=ours["hwm"] / 1e9, anon_rise_gb=ours["anon_rise"] / 1e9,
-         anchor_beyond_gb=(theirs["hwm_rise"] - mapped) / 1e9,
-         note="VmHWM rise over the baseline after imports, minus the input's file size "
-              f"({gb(mapped)}); clustermap {gb(theirs['hwm_rise'] - mapped)}")
+         anchor_beyond_gb=(theirs["tree_rise"] - mapped) / 1e9,
+         note="peak rise over the baseline after imports (VmHWM, or the Pss of the process "
+              f"and its forked workers if larger), minus the input's file size ({gb(mapped)}); "
+              f"clustermap {gb(theirs['tree_rise'] - mapped)}")
 
 
 def large(folder: str, n: int, m: int) -> None:
@@ -151,12 +156,14 @@ def large(folder: str, n: int, m: int) -> None:
     goal("analyze_30k_20k_time", "analyze end to end with groups, 30,000 x 20,000",
          found["process_seconds"], 200, unit="s", cmp="<", size=size, at_size=at_size,
          timings=found["timings"], note="whole process")
-    goal("analyze_30k_20k_memory", "analyze peak memory, 30,000 x 20,000", found["hwm"] / 1e9,
-         6.0, unit="GB", cmp="<", size=size, at_size=at_size,
-         hwm_rise_gb=found["hwm_rise"] / 1e9, beyond_input_gb=(found["hwm_rise"] - mapped) / 1e9,
+    goal("analyze_30k_20k_memory", "analyze peak memory, 30,000 x 20,000",
+         found["tree_peak"] / 1e9, 6.0, unit="GB", cmp="<", size=size, at_size=at_size,
+         hwm_gb=found["hwm"] / 1e9, tree_rise_gb=found["tree_rise"] / 1e9,
+         beyond_input_gb=(found["tree_rise"] - mapped) / 1e9,
          anon_rise_gb=found["anon_rise"] / 1e9,
-         note=f"absolute VmHWM, the mapped input ({gb(mapped)}) included; rise over the "
-              f"baseline minus the input {gb(found['hwm_rise'] - mapped)}")
+         note=f"absolute peak with the forked drawing workers (VmHWM, or the summed Pss if "
+              f"larger), the mapped input ({gb(mapped)}) included; rise over the baseline "
+              f"minus the input {gb(found['tree_rise'] - mapped)}")
 
 
 def main(argv=None) -> None:

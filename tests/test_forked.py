@@ -1,0 +1,136 @@
+"""Tasks side by side in forked processes (blocks_rx._forked): each task once, errors and
+deaths of a forked process raised here, nothing left running."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from blocks_rx import analyze
+from blocks_rx._forked import run_side_by_side, worker_count
+from blocks_rx.results import write
+
+pytestmark = pytest.mark.skipif(worker_count(2, workers=2) < 2, reason="no fork on this system")
+
+
+def _recording(folder, seconds=0.2):
+    def work(task):
+        time.sleep(seconds)
+        (folder / task).write_text(str(os.getpid()))
+    return work
+
+
+def test_every_task_runs_once_and_both_processes_take_some(tmp_path):
+    tasks = [f"t{i}" for i in range(6)]
+    record = _recording(tmp_path, 0.05)
+
+    def work(task):
+        record(task)
+        if os.getpid() == parent:
+            time.sleep(1.0)
+
+    parent = os.getpid()
+    finished = [task for task, _ in run_side_by_side(tasks, work, workers=2)]
+    assert sorted(finished) == tasks
+    assert sorted(p.name for p in tmp_path.iterdir()) == tasks
+    ran_in = {(tmp_path / task).read_text() for task in tasks}
+    assert str(os.getpid()) in ran_in and len(ran_in) == 2
+    assert multiprocessing.active_children() == []
+
+
+def test_seconds_are_each_tasks_own(tmp_path):
+    found = dict(run_side_by_side(["a", "b"], _recording(tmp_path, 0.3), workers=2))
+    assert all(0.3 <= seconds < 2 for seconds in found.values())
+
+
+def _in_the_forked_process(action):
+    """Work that runs ``action(task)`` in a forked process and holds this process 1 s on its
+    first task, so that a forked process surely takes the next one."""
+    parent = os.getpid()
+
+    def work(task):
+        if os.getpid() == parent:
+            time.sleep(1.0)
+        else:
+            action(task)
+    return work
+
+
+def _raise(error):
+    def action(task):
+        raise error
+    return action
+
+
+def test_an_error_in_a_forked_process_is_raised_here_with_its_type():
+    work = _in_the_forked_process(_raise(ValueError("class 'b' is broken")))
+    with pytest.raises(ValueError, match="class 'b' is broken"):
+        list(run_side_by_side(["a", "b", "c"], work, workers=2))
+    assert multiprocessing.active_children() == []
+
+
+class _Unpicklable(Exception):
+    def __init__(self, text):
+        super().__init__(text)
+        self.handle = lambda: None  # a lambda cannot be pickled
+
+
+def test_an_error_that_cannot_be_pickled_comes_back_as_its_text():
+    work = _in_the_forked_process(_raise(_Unpicklable("disk full")))
+    with pytest.raises(RuntimeError, match="_Unpicklable: disk full"):
+        list(run_side_by_side(["a", "b", "c"], work, workers=2))
+
+
+def test_a_forked_process_that_dies_is_reported_with_its_task():
+    work = _in_the_forked_process(lambda task: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(RuntimeError, match=r"exit code -9 while writing b"):
+        list(run_side_by_side(["a", "b", "c"], work, workers=2))
+    assert multiprocessing.active_children() == []
+
+
+def test_closing_early_stops_the_forked_processes(tmp_path):
+    running = run_side_by_side([f"t{i}" for i in range(8)], _recording(tmp_path, 0.5), workers=2)
+    next(running)
+    running.close()
+    assert multiprocessing.active_children() == []
+    time.sleep(0.6)
+    assert len(list(tmp_path.iterdir())) < 8  # the rest were never written
+
+
+def test_one_worker_runs_every_task_here_in_order(tmp_path):
+    finished = [task for task, _ in run_side_by_side(["b", "a"], _recording(tmp_path, 0), workers=1)]
+    assert finished == ["b", "a"]
+    assert {(tmp_path / t).read_text() for t in finished} == {str(os.getpid())}
+
+
+def test_buffered_output_is_not_written_twice(tmp_path):
+    code = ("import sys, time\n"
+            "from blocks_rx._forked import run_side_by_side\n"
+            "print('before', end='')\n"
+            "list(run_side_by_side(['a', 'b', 'c'], lambda t: time.sleep(0.2), workers=2))\n"
+            "print('|after')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout == "before|after\n"
+
+
+def test_a_result_written_side_by_side_equals_one_written_in_one_process(tmp_path):
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    analysis = analyze(scores, hclust_backend="python", seed=0)
+    one = write(analysis, tmp_path / "one", workers=1)
+    two = write(analysis, tmp_path / "two", workers=2)
+    assert sorted(one) == sorted(two)
+    for name in set(one) - {"report.json", "explorer.html"}:  # the page's element ids are random
+        assert one[name].read_bytes() == two[name].read_bytes(), name
+    run_id = json.loads(one["report.json"].read_text())["run_id"]
+    assert run_id == json.loads(two["report.json"].read_text())["run_id"]
+    assert run_id in two["explorer.html"].read_text(encoding="utf-8")
+    assert multiprocessing.active_children() == []
