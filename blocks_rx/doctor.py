@@ -36,7 +36,7 @@ def checks() -> list[tuple[str, bool, str, str]]:
         ("matplotlib", "matplotlib", f"{PIP} matplotlib", "required: figures"),
         ("pandas", "pandas", f"{PIP} pandas", "required: CSV input, tables"),
         ("pyarrow", "pyarrow", f"{PIP} 'blocks-rx[parquet]'", "optional: .parquet input"),
-        ("langid + babel", "langid", f"{PIP} 'blocks-rx[demo]'", "optional: the demo"),
+        ("langid", "langid", f"{PIP} 'blocks-rx[demo]'", "optional: the demo"),
     ]:
         version = _version(dist)
         rows.append((name, version is not None, f"{version} ({why})" if version else why, fix))

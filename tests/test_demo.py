@@ -1,4 +1,5 @@
-"""Tests for the embedded langid demo (blocks_rx.datasets.langid); caches live under tmp_path."""
+"""Tests for the embedded langid demo (blocks_rx.datasets.langid) and the recipe of its texts
+(blocks_rx.datasets.langid_recipe); caches live under tmp_path."""
 
 import json
 import os
@@ -11,9 +12,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("langid")
-pytest.importorskip("babel")
 
 from blocks_rx.datasets import langid as demo  # noqa: E402
+from blocks_rx.datasets import langid_recipe as recipe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def test_many_languages_with_distinct_texts(cached):
     assert len(np.unique(labels)) >= 60
     for lab in np.unique(labels):
         texts = [t for t, y in zip(d["texts"], labels) if y == lab]
-        assert len(set(texts)) == len(texts) == demo.TEXTS_PER_LANGUAGE
+        assert len(set(texts)) == len(texts) == recipe.TEXTS_PER_LANGUAGE
 
 
 def test_scores_are_langid_raw_scores(cached):
@@ -81,19 +82,34 @@ def test_deterministic(tmp_path):
     assert a["texts"] == b["texts"] and a["classes"] == b["classes"]
 
 
-def test_deterministic_across_processes(cached, tmp_path):
-    # Another hash seed reorders sets of str: the name pools must not depend on that order.
-    _, d = cached
+def test_the_embedded_texts_are_what_the_recipe_makes_from_babel_2_18(tmp_path):
+    # In another process with another hash seed (which reorders sets of str: the name pools
+    # must not depend on that order), the recipe rebuilds the embedded file byte for byte.
+    babel = pytest.importorskip("babel")
+    assert babel.__version__ == demo.embedded_texts()["made_with"]["babel"] == "2.18.0", (
+        "the test extra pins babel==2.18.0, the version the embedded texts were made with")
     env = {**os.environ, "PYTHONHASHSEED": "12345",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    code = ("import json, sys, blocks_rx.datasets.langid as m; "
-            "assert 'langid' not in sys.modules and 'babel' not in sys.modules; "
-            "texts, labels = m._build_texts(m._identifier().nb_classes); "
-            "json.dump([texts, labels], open(sys.argv[1], 'w'))")
-    out = tmp_path / "texts.json"
-    subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True)
-    texts, labels = json.loads(out.read_text())
-    assert texts == d["texts"] and labels == d["labels"].tolist()
+    out = tmp_path / "texts.json.gz"
+    subprocess.run([sys.executable, "-m", "blocks_rx.datasets.langid_recipe", str(out)],
+                   env=env, check=True)
+    assert out.read_bytes() == demo.TEXTS_FILE.read_bytes()
+
+
+def test_the_demo_imports_no_babel(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    code = ("import sys, blocks_rx.datasets.langid as m; "
+            "d = m.load_langid_demo(sys.argv[1]); "
+            "assert len(d['texts']) == 3760, len(d['texts']); "
+            "assert 'babel' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, check=True)
+
+
+def test_the_embedded_texts_are_labelled_with_langids_languages(cached):
+    _, d = cached
+    embedded = demo.embedded_texts()
+    assert embedded["texts"] == d["texts"] and embedded["labels"] == d["labels"].tolist()
+    assert embedded["codes"] == d["codes"] and len(embedded["labels"]) == len(embedded["texts"])
 
 
 def test_cache_is_read(cached, monkeypatch):
@@ -104,7 +120,7 @@ def test_cache_is_read(cached, monkeypatch):
         raise AssertionError("recomputed despite a cache")
 
     monkeypatch.setattr(demo, "_score_texts", boom)
-    monkeypatch.setattr(demo, "_build_texts", boom)
+    monkeypatch.setattr(demo, "embedded_texts", boom)
     start = time.perf_counter()
     again = demo.load_langid_demo(folder)
     assert time.perf_counter() - start < 1.0
@@ -128,5 +144,6 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 def test_missing_dependency_names_pip_command(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "langid", None)
     monkeypatch.setitem(sys.modules, "langid.langid", None)
-    with pytest.raises(ImportError, match="pip install langid babel"):
+    demo._identifier.cache_clear()  # as in a process that has not loaded the model yet
+    with pytest.raises(ImportError, match="pip install langid"):
         demo.load_langid_demo(tmp_path)

@@ -171,7 +171,7 @@ def test_r_cell_exports_or_says_r_is_missing(executed):
 def test_langid_cell_shows_its_picture_when_langid_is_installed(executed):
     by_tag, _ = executed
     cell = by_tag["langid"]
-    if not _has("langid", "babel"):
+    if not _has("langid"):
         assert "skipped" in _stream(cell)
         return
     assert "blocks-rx analysis" in _outputs(cell, "text/html")[0]

@@ -3,10 +3,11 @@
 Three sources, each a function returning a plain dict of arrays (or :class:`blocks_rx.Scores`):
 
 - **langid** (real, :mod:`blocks_rx.datasets.langid`): langid's 97-language model scoring
-  3,760 texts built from Babel's CLDR locale data. :func:`load_langid_demo` gives the raw
-  arrays (``scores``, ``classes``, ``codes``, ``labels``, ``texts``; built in a few seconds,
-  then cached, see :func:`default_cache_dir`); :func:`langid_scores` gives ``(Scores, texts)``.
-  Needs ``pip install 'blocks-rx[demo]'`` (langid, babel).
+  3,760 texts built from the CLDR locale data (embedded here, made once with Babel 2.18.0).
+  :func:`load_langid_demo` gives the raw arrays (``scores``, ``classes``, ``codes``,
+  ``labels``, ``texts``; scored in a few seconds, then cached, see
+  :func:`default_cache_dir`); :func:`langid_scores` gives ``(Scores, texts)``. Needs
+  ``pip install 'blocks-rx[demo]'`` (langid).
 - **digits** (real, :mod:`blocks_rx.datasets.digits`): :func:`digits_classifier`, a
   logistic regression on scikit-learn's bundled 8x8 digits, scored on the held-out half
   (``scores``, ``labels``, ``predictions``, ``classes``, ``images``). Needs scikit-learn.

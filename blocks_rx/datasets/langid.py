@@ -1,9 +1,13 @@
 """Embedded real demo: langid's 97-language classifier scoring texts built from CLDR data.
 
-Both ingredients ship inside their PyPI packages (``langid`` carries its trained model,
-``babel`` the CLDR locale data), so the demo needs no download. Each text is a bag of a
-locale's own territory, language, month and day names, which is real text in that
-language's script, and langid's raw log-probabilities over all 97 languages are the scores.
+The texts ship inside this package (``langid_texts.json.gz``, 3,760 texts, 158 KB): each is
+a bag of a locale's own territory, language, month and day names from the Unicode CLDR data
+(real text in that language's script), made once by :mod:`blocks_rx.datasets.langid_recipe`
+from Babel 2.18.0 (CLDR 47). They are embedded rather than rebuilt from whichever Babel is
+installed because every Babel release updates CLDR and so changes the texts, the scores and
+the groups the demo finds. ``langid`` (its trained model ships in its PyPI package) scores
+them, so the demo needs no download; its raw log-probabilities over all 97 languages are the
+scores.
 
 :func:`load_langid_demo` returns the raw arrays (cached after the first call);
 :func:`langid_scores` returns them as :class:`blocks_rx.Scores` plus the texts.
@@ -11,6 +15,8 @@ language's script, and langid's raw log-probabilities over all 97 languages are 
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import tempfile
 import zipfile
@@ -19,76 +25,40 @@ from pathlib import Path
 
 import numpy as np
 
-#: Bump whenever the recipe changes, so that an old cache is never read as the new one.
-CACHE_NAME = "langid-demo-v1.npz"
-TEXTS_PER_LANGUAGE = 40
-WORDS_PER_TEXT = (4, 10)
-#: Locales with fewer distinct names than this are skipped: too few to build varied texts.
-MIN_NAMES = 30
-SEED = 0
-_INSTALL_HINT = "the langid demo needs langid and babel: pip install langid babel"
+#: Bump whenever the recipe changes, so that an old cache is never read as the new one
+#: (v2: the embedded texts; v1 built them from the Babel installed).
+CACHE_NAME = "langid-demo-v2.npz"
+#: The embedded texts, their languages and the classes' names (see the module docstring).
+TEXTS_FILE = Path(__file__).with_name("langid_texts.json.gz")
+_INSTALL_HINT = "the langid demo needs langid: pip install 'blocks-rx[demo]' (or pip install langid)"
 
 
-def _import_deps():
+def _import_langid():
     try:
-        import babel
         from langid import langid
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
-    return langid, babel
+    return langid
 
 
 @lru_cache(maxsize=1)
 def _identifier():
     # Unpacking the model takes about a second; do it once per process.
-    langid, _ = _import_deps()
+    langid = _import_langid()
     return langid.LanguageIdentifier.from_modelstring(langid.model, norm_probs=False)
 
 
-def _locale_names(babel, code: str) -> list[str]:
-    """Distinct names from the CLDR file of ``code``'s language alone, sorted.
+def embedded_texts() -> dict:
+    """The embedded texts: ``texts``, ``labels`` (each text's column), ``codes`` and
+    ``classes`` (langid's 97 languages, as ``"English name (code)"``) and ``made_with`` (the
+    Babel and CLDR versions they were built from).
 
-    Inherited data is left out on purpose: Babel fills gaps from a parent locale, which
-    for some languages is another language (Haitian from French, root's "M01" and "Sun"),
-    and those texts would not be in the language they are labelled with.
+    >>> found = embedded_texts()
+    >>> len(found["texts"]), found["classes"][26], found["made_with"]["babel"]
+    (3760, 'French (fr)', '2.18.0')
     """
-    from babel import localedata
-
-    language = babel.Locale.parse(code).language  # resolves aliases: "tl" is "fil"
-    if not localedata.exists(language):
-        return []
-    data = localedata.load(language, merge_inherited=False)
-    names = set(data.get("territories", {}).values()) | set(data.get("languages", {}).values())
-    for kind in ("months", "days"):
-        wide = data.get(kind, {}).get("format", {}).get("wide")
-        names |= set(wide.values()) if isinstance(wide, dict) else set()
-    return sorted(n for n in names if n.strip())
-
-
-def _build_texts(codes: list[str], k: int = TEXTS_PER_LANGUAGE) -> tuple[list[str], list[int]]:
-    """``k`` distinct texts per language babel knows; returns texts and their column indices."""
-    _, babel = _import_deps()
-    texts, labels = [], []
-    for col, code in enumerate(codes):
-        try:
-            pool = _locale_names(babel, code)
-        except (ValueError, babel.UnknownLocaleError):
-            continue
-        if len(pool) < MIN_NAMES:
-            continue
-        # Seeding by column index (not hash(), which is salted per process) keeps runs identical.
-        rng = np.random.default_rng(SEED + col)
-        chosen: list[str] = []
-        for _ in range(100 * k):
-            if len(chosen) == k:
-                break
-            n = int(rng.integers(WORDS_PER_TEXT[0], WORDS_PER_TEXT[1] + 1))
-            text = " ".join(pool[i] for i in rng.choice(len(pool), size=n, replace=False))
-            if text not in chosen:
-                chosen.append(text)
-        texts += chosen
-        labels += [col] * len(chosen)
-    return texts, labels
+    with gzip.open(TEXTS_FILE, "rt", encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def _score_texts(texts: list[str]) -> np.ndarray:
@@ -115,24 +85,26 @@ def default_cache_dir() -> Path:
 
 
 def _compute() -> dict:
-    _, babel = _import_deps()
+    embedded = embedded_texts()
     codes = list(_identifier().nb_classes)
-    english = babel.Locale("en").languages
-    texts, labels = _build_texts(codes)
+    if codes != embedded["codes"]:
+        raise RuntimeError(f"this langid model's languages differ from those the embedded demo "
+                           f"texts were labelled with ({TEXTS_FILE.name}); the demo needs "
+                           "langid 1.1.6's model")
     return {
-        "scores": _score_texts(texts),
-        "classes": [f"{english.get(c, c)} ({c})" for c in codes],
+        "scores": _score_texts(embedded["texts"]),
+        "classes": embedded["classes"],
         "codes": codes,
-        "labels": np.asarray(labels, dtype=np.int64),
-        "texts": texts,
+        "labels": np.asarray(embedded["labels"], dtype=np.int64),
+        "texts": embedded["texts"],
     }
 
 
 def load_langid_demo(cache_dir=None, *, refresh: bool = False) -> dict:
     """Load the langid demo: a real 97-class classifier's scores on real texts.
 
-    The first call builds the data (a few seconds) and caches it as an ``.npz``; later
-    calls read the cache.
+    The first call scores the embedded texts with langid (a few seconds) and caches the
+    result as an ``.npz``; later calls read the cache.
 
     Parameters
     ----------
@@ -151,7 +123,7 @@ def load_langid_demo(cache_dir=None, *, refresh: bool = False) -> dict:
     Raises
     ------
     ImportError
-        If langid or babel is not installed.
+        If langid is not installed.
 
     Examples
     --------
