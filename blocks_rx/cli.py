@@ -400,6 +400,9 @@ def main(argv=None) -> int:
     previous_term = signal.getsignal(signal.SIGTERM)
     with warnings.catch_warnings():  # restores the caller's filters and format afterwards
         warnings.simplefilter("default")
+        # As Python's own default: an interrupted library call's unclosed file is not news
+        # for the user ("warning: unclosed file <...staging/heatmap.png>" after Ctrl-C).
+        warnings.simplefilter("ignore", ResourceWarning)
         warnings.formatwarning, previous = _plain_warning, warnings.formatwarning
         try:
             args = build_parser(raise_errors=True).parse_args(argv)

@@ -119,6 +119,29 @@ def test_a_failed_run_leaves_no_half_written_files(tmp_path, monkeypatch, csv_sc
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+LEAK_THEN_FAIL = """
+import gc, sys
+from blocks_rx import cli, results
+
+def leak_then_fail(analysis, path, **kwargs):
+    open(path, "wb")  # left open, as an interrupted savefig leaves its file
+    gc.collect()
+    raise RuntimeError("disk full while drawing")
+
+results.WRITERS["heatmap.png"] = leak_then_fail
+sys.exit(cli.main(["analyze", sys.argv[1], "--out", sys.argv[2], "--quiet"]))
+"""
+
+
+def test_a_failed_run_prints_its_error_and_no_resource_warning(tmp_path, csv_scores):
+    path, *_ = csv_scores
+    done = subprocess.run([sys.executable, "-c", LEAK_THEN_FAIL, str(path), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "blocks-rx: error: disk full while drawing" in done.stderr
+    assert "unclosed file" not in done.stderr and "ResourceWarning" not in done.stderr
+
+
 def test_bad_input_exits_2_with_a_named_problem(tmp_path):
     bad = tmp_path / "bad.npy"
     S = np.ones((10, 4), dtype=np.float32)
