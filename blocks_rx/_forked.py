@@ -101,15 +101,15 @@ def _serve(take, work, sender) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    while (task := take()) is not None:
-        sender.send(("start", task, None))
-        try:
-            seconds = _timed(work, task)
-        except BaseException as error:  # noqa: BLE001 - everything goes back to the parent
-            sender.send(("error", task, _portable(error)))
-            return
-        sender.send(("done", task, seconds))
-    sender.close()
+    with sender:
+        while (task := take()) is not None:
+            sender.send(("start", task, None))
+            try:
+                seconds = _timed(work, task)
+            except BaseException as error:  # noqa: BLE001 - everything goes to the parent
+                sender.send(("error", task, _portable(error)))
+                return
+            sender.send(("done", task, seconds))
 
 
 def _portable(error: BaseException) -> BaseException:

@@ -69,11 +69,6 @@ QUALITY_FILES = ("report.html", "report.md")
 REPORT = "report.json"
 #: Every file a result may hold, report.json last.
 RESULT_FILES = DATA_FILES + FIGURE_FILES + CONFUSION_FILES + GROUP_FILES + VIEW_FILES + (REPORT,)
-#: The files but report.json, by the seconds they take (at 2,622 classes: 1 to 1.5 s a
-#: picture, 0.3 s the distributions, milliseconds the data files; similarity.npz grows to
-#: seconds at 20,000 classes): taken in this order by the processes writing side by side.
-SLOWEST_FIRST = ("confusion.png", "groups.png", "explorer.html", "heatmap.png",
-                 "similarity.npz", "distributions.png", "groups.csv", "order.csv")
 #: What ``blocks-rx export`` writes into a result folder by default; not part of the run.
 EXPORT_ENTRIES = ("blocks.rds", "r-export")
 #: Hidden staging folders of blocks-rx versions before 0.2 were made inside the folder.
@@ -185,7 +180,7 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
     """Write every file of ``analysis`` into the (staging) folder; returns the file names.
 
     The files are written side by side by ``workers`` processes (this one and forked copies
-    of it, :mod:`blocks_rx._forked`; default one per CPU), the slowest first: drawing is
+    of it, :mod:`blocks_rx._forked`; default one per CPU), pictures first: drawing is
     Python work that threads cannot share out. ``report.json`` comes last, from this
     process. Its ``timings_s`` hold ``write_data`` and ``draw``, the seconds each kind of file
     took wherever it was written, and ``write_wall``, the wall-clock seconds of writing them
@@ -206,13 +201,14 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
         WRITERS[name](analysis, folder / name, run_id=run_id, arrays=arrays, tables=tables,
                       dpi=dpi, explorer_options=explorer_options or {})
 
-    files = sorted(names[:-1], key=SLOWEST_FIRST.index)
+    # The pictures first: at 2,622 classes each takes 0.3-1.5 s, the data files milliseconds.
+    files = sorted(names[:-1], key=lambda name: not _is_drawn(name))
     spent = {"write_data": 0.0, "draw": 0.0}
     started = time.perf_counter()
     written = run_side_by_side(files, write_file, workers)
     for name, seconds in progress(written, total=len(files), desc="writing results",
                                   unit="file"):
-        spent["draw" if name.endswith((".png", ".html")) else "write_data"] += seconds
+        spent["draw" if _is_drawn(name) else "write_data"] += seconds
     spent["write_wall"] = time.perf_counter() - started
     report = analysis.report()
     report["timings_s"].update({k: round(v, 4) for k, v in spent.items()})
@@ -221,6 +217,11 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
                          if name not in VIEW_FILES})
     WRITERS[REPORT](analysis, folder / REPORT, report=report)
     return names
+
+
+def _is_drawn(name: str) -> bool:
+    """A picture or page of the result, as opposed to its data files."""
+    return name.endswith((".png", ".html"))
 
 
 def content_id(arrays: dict, tables: dict) -> str:
