@@ -6,7 +6,9 @@ On synthetic float32 logits written as a memory-mapped ``.npy`` (benchmarks/simi
 blocks-rx
     the command line, ``blocks-rx analyze SCORES --out TMP --quiet`` (defaults: Pearson,
     hclust, groups, every file: similarity.npz, order.csv, heatmap.png, distributions.png,
-    groups.csv, groups.png, report.json), run as ``blocks_rx.cli.main`` in the child.
+    groups.csv, groups.png, report.json), run in the child as the ``blocks-rx`` program
+    itself runs it: ``blocks_rx.cli.console`` (main, then the program's way out), with only
+    ``blocks_rx.cli`` imported before the baseline, as the program does.
 blocks-rx, no groups/page
     the same with ``--no-groups --no-explorer``: printed as the like-for-like figure (a
     similarity, its clustering and pictures, which is what clustermap does), beside the
@@ -17,16 +19,17 @@ seaborn clustermap
     distances between the rows of C, computed with fastcluster when it is installed, as the
     ``bench`` extra does) and ``savefig(..., dpi=150)``.
 
-Both children import their libraries (blocks_rx and matplotlib; seaborn and matplotlib)
-before the baseline. Reported: the timed call ("work", after the imports), the whole process
-("process", interpreter start to exit: what a user waits for, and what the goal uses), the
-peak resident memory (VmHWM) absolute and above the baseline, that rise minus the input's file
-size (the mapped input's pages, all touched, count in VmHWM: what remains is the memory beyond
-the mapped input, the goal's figure), and the rise of peak anonymous memory (RssAnon, sampled
-every 50 ms; file pages never count there) as a cross-check. blocks-rx writes its pictures in
-forked copies of itself: the memory goals take the peak of the process with them (``tree_peak``
-of benchmarks/_bench.py, their proportional set sizes summed) where it is above VmHWM. Contenders alternate; the fastest
-of ``--repeats`` runs is kept, with the largest peak seen.
+The clustermap child imports its libraries (seaborn and matplotlib) before the baseline;
+blocks-rx imports what it needs as it goes, as the program does. Reported: the timed call
+("work", after those imports), the whole process ("process", interpreter start to exit:
+what a user waits for, and what the goal uses), the peak resident memory (VmHWM) absolute
+and above the baseline, that rise minus the input's file size (the mapped input's pages, all
+touched, count in VmHWM: what remains is the memory beyond the mapped input, the goal's
+figure), and the rise of peak anonymous memory (RssAnon, sampled every 50 ms; file pages
+never count there) as a cross-check. blocks-rx writes its pictures in forked copies of
+itself: the memory goals take the peak of the process with them (``tree_peak`` of
+benchmarks/_bench.py, their proportional set sizes summed) where it is above VmHWM.
+Contenders alternate; the fastest of ``--repeats`` runs is kept, with the largest peak seen.
 
 ``--large`` adds 30,000 x 20,000 ``analyze`` end to end, groups included (one run, no anchor)
 and prints its per-step timings from report.json (``timings_s``). A child whose resident
@@ -53,12 +56,17 @@ from similarity import write_input
 BLOCKS_RX = r"""
 path, out = sys.argv[1], sys.argv[2]
 extra = sys.argv[3:]
-import blocks_rx, blocks_rx.cli, blocks_rx.pipeline, blocks_rx.results
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot
-rc, figures = measure(lambda: blocks_rx.cli.main(["analyze", path, "--out", out, "--quiet",
-                                                  *extra]))
+import blocks_rx.cli  # what the blocks-rx program imports before it starts; the rest it
+                      # imports as it goes, in the timed call, as for a user
+sys.argv = ["blocks-rx", "analyze", path, "--out", out, "--quiet", *extra]
+
+def program():
+    try:
+        blocks_rx.cli.console()  # the blocks-rx program: main, then its way out
+    except SystemExit as leaving:
+        return leaving.code
+
+rc, figures = measure(program)
 if rc != 0:
     raise SystemExit(f"blocks-rx analyze exited {rc}")
 with open(os.path.join(out, "report.json")) as handle:

@@ -8,6 +8,7 @@ entry, so ``--help`` always lists what the code can do.
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import time
@@ -431,6 +432,23 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signum)
 
 
+def console() -> None:
+    """The ``blocks-rx`` program: :func:`main` on the process's arguments, then exit with
+    its status.
+
+    Before the interpreter exits, the objects left are frozen out of the garbage
+    collector's reach (:func:`gc.freeze`): at exit Python runs several full collections
+    over every object of the modules an analysis imported (about 1,700: numpy, pandas,
+    matplotlib, rpy2, Bokeh), 0.6 s of a 10 s ``analyze``, and they only free memory the
+    process is returning anyway. Objects no longer referenced are still freed and the
+    standard streams flushed; only cycles of unreachable objects are left for the system
+    to reclaim, and every file blocks-rx writes is closed before :func:`main` returns.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 def run(argv=None) -> int:
     """Run a command as :func:`main` does, but let errors propagate instead of printing them.
 
@@ -694,4 +712,4 @@ def _run(scores, out, options: dict, say=print, demo: bool = False,
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -184,6 +184,28 @@ def test_demo_runs_on_the_real_langid_data(tmp_path):
     assert len(positions) == 6 and positions[-1] - positions[0] <= 8
 
 
+def test_the_program_exits_with_mains_status_and_skips_the_exit_collections(tmp_path):
+    """``blocks-rx`` is cli.console: main's status becomes the exit status, and the objects
+    left are frozen out of the collector's reach before the interpreter exits."""
+    check = ("import atexit, gc, sys\n"
+             "from blocks_rx import cli\n"
+             "atexit.register(lambda: print('frozen objects:', gc.get_freeze_count()))\n"
+             "sys.argv = ['blocks-rx', *sys.argv[1:]]\n"
+             "cli.console()\n")
+    done = subprocess.run([sys.executable, "-c", check, "methods", "linkages"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "complete" in done.stdout
+    frozen = int(done.stdout.rsplit("frozen objects:", 1)[1])
+    assert frozen > 10_000  # numpy's and blocks_rx's objects, at least
+    bad = subprocess.run([sys.executable, "-c", check, "analyze", str(tmp_path / "none.npy"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "none.npy" in bad.stderr
+    assert not (tmp_path / "out").exists()
+    assert BLOCKS_RX.read_text().count("console") >= 1  # the installed program is console
+
+
 def test_help_lists_the_commands():
     done = run_cli("--help")
     assert done.returncode == 0 and "analyze" in done.stdout and "demo" in done.stdout
