@@ -9,6 +9,10 @@ a shared counter, so a slow task never leaves the others waiting behind it.
 Where ``fork`` is missing or unsafe (Windows, macOS) or only one CPU is free, the tasks run
 one after another in this process, with the same results.
 
+:class:`Aside` runs tasks in one forked process *while this one goes on* with other work,
+and brings their return values back: ``blocks-rx analyze`` draws the pictures that need no
+groups that way while it finds the groups.
+
 >>> done = []
 >>> [task for task, seconds in run_side_by_side(["a", "b"], done.append, workers=1)]
 ['a', 'b']
@@ -57,7 +61,7 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
     processes = worker_count(len(tasks), workers)
     if processes == 1:
         for task in tasks:
-            yield task, _timed(work, task)
+            yield task, _timed(work, task)[0]
         return
     context = multiprocessing.get_context("fork")
     counter = context.Value("l", 0)
@@ -79,18 +83,76 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
             sender.close()
             children.append(_Child(process, receiver))
         while (task := take()) is not None:
-            yield task, _timed(work, task)
-            yield from _reports(children, block=False)
-        yield from _reports(children, block=True)
+            yield task, _timed(work, task)[0]
+            yield from ((task, seconds) for task, (seconds, _) in
+                        _reports(children, block=False))
+        yield from ((task, seconds) for task, (seconds, _) in _reports(children, block=True))
     finally:
         for child in children:
             child.stop()
 
 
-def _timed(work, task) -> float:
+class Aside:
+    """``work(task)`` for each task, in one forked process that starts now, while this
+    process goes on; :meth:`results` brings back what each call returned (pickled).
+
+    The forked process shares this one's arrays as they are at the start (copy-on-write):
+    ``work`` sees nothing this process changes afterwards. It is stopped (SIGKILL) on
+    :meth:`stop`, on leaving a ``with`` block, or when :meth:`results` raises. Where
+    forking is not available, or ``workers`` is 1, the tasks run in :meth:`results`, here.
+
+    >>> with Aside(["a", "b"], str.upper, workers=1) as aside:
+    ...     [(task, value) for task, seconds, value in aside.results()]
+    [('a', 'A'), ('b', 'B')]
+    """
+
+    def __init__(self, tasks: Sequence[str], work: Callable[[str], object],
+                 workers: int | None = None):
+        self.tasks, self.work = list(tasks), work
+        self._child: _Child | None = None
+        if self.tasks and worker_count(2, workers) > 1:
+            context = multiprocessing.get_context("fork")
+            pending = iter(self.tasks)
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_serve, args=(lambda: next(pending, None), work,
+                                                           sender), daemon=True)
+            process.start()
+            sender.close()
+            self._child = _Child(process, receiver)
+
+    def results(self) -> Iterator[tuple[str, float, object]]:
+        """``(task, seconds, value)`` for each task, in order, as each one finishes (waiting
+        for it); a task's error or the process's death is raised here."""
+        if self._child is None:
+            for task in self.tasks:
+                seconds, value = _timed(self.work, task)
+                yield task, seconds, value
+            return
+        try:
+            for task, (seconds, value) in _reports([self._child], block=True):
+                yield task, seconds, value
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop the forked process if it still runs (what it was doing is lost)."""
+        if self._child is not None:
+            self._child.stop()
+
+    def __enter__(self) -> Aside:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _timed(work, task) -> tuple[float, object]:
+    """(seconds, value) of ``work(task)``."""
     started = time.perf_counter()
-    work(task)
-    return time.perf_counter() - started
+    value = work(task)
+    return time.perf_counter() - started, value
 
 
 def _serve(take, work, sender) -> None:
@@ -105,11 +167,11 @@ def _serve(take, work, sender) -> None:
         while (task := take()) is not None:
             sender.send(("start", task, None))
             try:
-                seconds = _timed(work, task)
+                done = _timed(work, task)
             except BaseException as error:  # noqa: BLE001 - everything goes to the parent
                 sender.send(("error", task, _portable(error)))
                 return
-            sender.send(("done", task, seconds))
+            sender.send(("done", task, done))
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -128,9 +190,9 @@ class _Child:
         self.running: str | None = None
         self.finished = False
 
-    def read(self) -> tuple[str, float] | None:
-        """The next finished task, or None once the process has ended cleanly; raises the
-        process's error or its death."""
+    def read(self) -> tuple[str, tuple[float, object]] | None:
+        """The next finished task as ``(task, (seconds, value))``, or None once the process
+        has ended cleanly; raises the process's error or its death."""
         try:
             kind, task, payload = self.receiver.recv()
         except EOFError:
@@ -153,9 +215,10 @@ class _Child:
             self.process.kill()  # what it wrote is in the staging folder, discarded
         self.process.join()
         self.receiver.close()
+        self.finished = True
 
 
-def _reports(children: list[_Child], *, block: bool) -> Iterator[tuple[str, float]]:
+def _reports(children: list[_Child], *, block: bool) -> Iterator[tuple[str, tuple]]:
     """Tasks the forked processes finished: those reported so far, or (``block``) all of
     them, waiting until every process has ended."""
     while True:

@@ -689,13 +689,14 @@ def _run(scores, out, options: dict, say=print, demo: bool = False,
     ``explorer`` holds the options of the explorer page (``examples``, ``taxonomy``); None
     leaves the page out."""
     from .pipeline import analyze
-    from .results import staging, write_into
+    from .results import DrawnAhead, staging, write_into
 
     started = time.perf_counter()
     with staging(out) as staged:  # taken first: a busy or foreign folder fails at once
-        result = analyze(scores, **options)
-        written = write_into(result, staged.path, explorer=explorer is not None,
-                             explorer_options=explorer)
+        with DrawnAhead() as ahead:  # the pictures that need no groups, drawn meanwhile
+            result = analyze(scores, before_groups=ahead.start, **options)
+            written = write_into(result, staged.path, explorer=explorer is not None,
+                                 explorer_options=explorer, ahead=ahead)
         staged.commit()
     sim, ordering = result.similarity, result.ordering
     how = (f"{ordering.linkage} linkage on {ordering.distance}, " if ordering.linkage else "")

@@ -161,6 +161,7 @@ def analyze(
     order: str | None = None,
     progress: bool | None = None,
     engine: str = "numpy",
+    before_groups=None,
     **options,
 ) -> Analysis:
     """Compute the ordered class-similarity matrix of a score matrix, and its groups.
@@ -196,6 +197,11 @@ def analyze(
         similarity. Everything the summary needs from the scores (a row sample for the
         distribution check, the predictions for the confusion matrix) is gathered in the
         same pass over the input.
+    before_groups : callable, optional
+        Called with the analysis so far, ordered and summarised (its ``findings`` None),
+        just before the groups are sought; not called when none are. ``blocks-rx analyze``
+        draws the pictures that need no groups there, in another process
+        (:class:`blocks_rx.results.DrawnAhead`).
     **options
         The chosen methods' own options (``linkage``, ``distance``, ``hclust_backend``,
         ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...; the engine's ``device``
@@ -229,19 +235,21 @@ def analyze(
         with stage(_ordering_step(ordering, backend, ordering_options)):
             arranged = order_classes(similarity, ordering, **ordering_options)
         timings["ordering"] = arranged.seconds
-        found = _after_ordering(scores, similarity, arranged, gathered, timings, criteria=criteria,
-                                cuts=cuts, groups=groups, group_options=group_options,
-                                seed=seed, transform=transform)
-    return Analysis(scores=scores, similarity=similarity, ordering=arranged, timings=timings,
-                    warnings=tuple(caught), plan=plan, **found)
+        found = _after_ordering(scores, similarity, arranged, gathered, timings,
+                                criteria=criteria, cuts=cuts, seed=seed, transform=transform)
+        so_far = Analysis(scores=scores, similarity=similarity, ordering=arranged,
+                          timings=timings, warnings=tuple(caught), plan=plan, **found)
+        if before_groups is not None and groups is not None:
+            before_groups(so_far)
+        findings = _groups(similarity, arranged, groups, group_options, seed, timings)
+    return replace(so_far, findings=findings, warnings=tuple(caught))
 
 
-def _after_ordering(scores, similarity, arranged, gathered, timings, *, criteria, cuts,
-                    groups, group_options, seed, transform) -> dict:
-    """Criteria, cuts, groups and the summary of an ordered result, as Analysis fields."""
+def _after_ordering(scores, similarity, arranged, gathered, timings, *, criteria, cuts, seed,
+                    transform) -> dict:
+    """Criteria, cuts and the summary of an ordered result, as Analysis fields."""
     found = {"criteria": _criteria(similarity, arranged, timings) if criteria else None,
-             "cuts": _cuts(arranged, cuts),
-             "findings": _groups(similarity, arranged, groups, group_options, seed, timings)}
+             "cuts": _cuts(arranged, cuts)}
     with _timed(timings, "summary"), stage("summary"):
         found.update(_summary(scores, similarity, transform, gathered, seed))
     return found

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import time
 import zipfile
@@ -44,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ._folders import StagedFolder, staging_prefix
-from ._forked import run_side_by_side
+from ._forked import Aside, run_side_by_side
 from .errors import MixedResultError, ResultError
 from .names import protect_cell, unprotect_cell
 from .ordering import Ordering
@@ -176,20 +177,22 @@ def write(analysis, folder, *, dpi: int = 150, explorer: bool = True,
 
 
 def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
-               explorer_options: dict | None = None, workers: int | None = None) -> list[str]:
+               explorer_options: dict | None = None, workers: int | None = None,
+               ahead: DrawnAhead | None = None) -> list[str]:
     """Write every file of ``analysis`` into the (staging) folder; returns the file names.
 
     The files are written side by side by ``workers`` processes (this one and forked copies
     of it, :mod:`blocks_rx._forked`; default one per CPU), pictures first: drawing is
-    Python work that threads cannot share out. ``report.json`` comes last, from this
-    process. Its ``timings_s`` hold ``write_data`` and ``draw``, the seconds each kind of file
-    took wherever it was written, and ``write_wall``, the wall-clock seconds of writing them
-    all.
+    Python work that threads cannot share out. Pictures drawn ``ahead`` (while the groups
+    were found, :class:`DrawnAhead`) are stored as they come. ``report.json`` comes last,
+    from this process. Its ``timings_s`` hold ``write_data`` and ``draw``, the seconds each
+    kind of file took wherever it was written or drawn, and ``write_wall``, the wall-clock
+    seconds of writing them all.
     """
-    names = [name for name in RESULT_FILES
-             if (name not in GROUP_FILES or analysis.findings is not None)
-             and (name not in CONFUSION_FILES or analysis.confusion is not None)
-             and (name not in VIEW_FILES or explorer)]
+    names = result_files(analysis, explorer=explorer)
+    drawn_ahead = ahead.names if ahead is not None else ()
+    if drawn_ahead and ahead.dpi != dpi:
+        raise ValueError(f"the pictures drawn ahead are at {ahead.dpi} dpi, not {dpi}")
     tables = {"order.csv": order_table(analysis)}
     if analysis.findings is not None:
         tables["groups.csv"] = groups_table(analysis)
@@ -202,12 +205,15 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
                       dpi=dpi, explorer_options=explorer_options or {})
 
     # The pictures first: at 2,622 classes each takes 0.3-1.5 s, the data files milliseconds.
-    files = sorted(names[:-1], key=lambda name: not _is_drawn(name))
+    files = sorted((name for name in names[:-1] if name not in drawn_ahead),
+                   key=lambda name: not _is_drawn(name))
     spent = {"write_data": 0.0, "draw": 0.0}
     started = time.perf_counter()
     written = run_side_by_side(files, write_file, workers)
-    for name, seconds in progress(written, total=len(files), desc="writing results",
-                                  unit="file"):
+    if drawn_ahead:
+        written = itertools.chain(written, ahead.store(folder, run_id))
+    for name, seconds in progress(written, total=len(files) + len(drawn_ahead),
+                                  desc="writing results", unit="file"):
         spent["draw" if _is_drawn(name) else "write_data"] += seconds
     spent["write_wall"] = time.perf_counter() - started
     report = analysis.report()
@@ -217,6 +223,68 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
                          if name not in VIEW_FILES})
     WRITERS[REPORT](analysis, folder / REPORT, report=report)
     return names
+
+
+def result_files(analysis, *, explorer: bool = True) -> list[str]:
+    """The files of the result of ``analysis``, in :data:`RESULT_FILES` order (report.json
+    last): the group files when it has groups, the confusions when it has labels, the
+    explorer page unless ``explorer`` is False."""
+    return [name for name in RESULT_FILES
+            if (name not in GROUP_FILES or analysis.findings is not None)
+            and (name not in CONFUSION_FILES or analysis.confusion is not None)
+            and (name not in VIEW_FILES or explorer)]
+
+
+#: The pictures that need no groups: :class:`DrawnAhead` draws them while the groups are
+#: found.
+AHEAD_FILES = ("heatmap.png", "distributions.png", "confusion.png")
+
+
+class DrawnAhead:
+    """The pictures of :data:`AHEAD_FILES`, drawn in a forked process while this one finds
+    the groups, for :func:`write_into` to store with the rest of the result.
+
+    Give :meth:`start` to :func:`blocks_rx.analyze` as ``before_groups``: it is called with
+    the analysis ordered and summarised, before the groups are sought (not at all when no
+    groups are sought). The pictures are the ones :func:`write_into` would draw: the same
+    bytes, the run id added when it is known. Where forking is not available or one CPU is
+    free (``workers=1``), nothing is drawn early: :func:`write_into` draws them. Leaving the
+    ``with`` block stops the forked process, if an error came first.
+
+    >>> import numpy as np, tempfile, blocks_rx
+    >>> S = np.random.default_rng(0).normal(size=(300, 12))
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with DrawnAhead() as ahead:
+    ...     analysis = blocks_rx.analyze(S, hclust_backend="python", before_groups=ahead.start)
+    ...     names = write_into(analysis, folder, ahead=ahead)
+    >>> ahead.names, "groups.png" in names
+    (('heatmap.png', 'distributions.png'), True)
+    """
+
+    def __init__(self, *, dpi: int = 150, workers: int | None = None):
+        self.dpi, self.workers = dpi, workers
+        self.names: tuple[str, ...] = ()
+        self._aside: Aside | None = None
+
+    def start(self, analysis) -> None:
+        """Start drawing the pictures of ``analysis`` that need no groups."""
+        self.names = tuple(name for name in AHEAD_FILES if name in result_files(analysis))
+        self._aside = Aside(self.names, lambda name: draw_png(name, analysis, self.dpi),
+                            workers=self.workers)
+
+    def store(self, folder: Path, run_id: str):
+        """Write each picture into ``folder`` with ``run_id`` as it is done (waiting for
+        it); yields ``(name, seconds it took to draw)``."""
+        for name, seconds, png in self._aside.results():
+            (folder / name).write_bytes(png_with_text(png, RUN_ID_KEY, run_id))
+            yield name, seconds
+
+    def __enter__(self) -> DrawnAhead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._aside is not None:
+            self._aside.stop()
 
 
 def _is_drawn(name: str) -> bool:
@@ -306,26 +374,22 @@ def _write_table(name: str):
 #: zlib level of the result's PNGs: on the 2,622-class heatmap level 3 saves in 0.67 s a
 #: file 15% larger than the default level 6 does in 0.87 s.
 PNG_COMPRESS_LEVEL = 3
+#: The PNG text key that names the run a picture belongs to.
+RUN_ID_KEY = "blocks-rx run id"
 
 
-def _save(shown, path: Path, run_id: str, dpi: int) -> None:
-    """Save a plot's Display (its figure) with the run id in the PNG's metadata."""
-    shown.savefig(path, dpi=dpi, metadata={"blocks-rx run id": run_id},
-                  pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
-
-
-def _write_heatmap(analysis, path: Path, *, run_id, dpi, **_) -> None:
+def _heatmap_picture(analysis):
     from .plot import heatmap
 
-    _save(heatmap(analysis.similarity, analysis.ordering), path, run_id, dpi)
+    return heatmap(analysis.similarity, analysis.ordering)
 
 
-def _write_distributions(analysis, path: Path, *, run_id, dpi, **_) -> None:
+def _distributions_picture(analysis):
     from .plot import distributions
 
     sim = analysis.similarity
     label = f"{sim.measure} on {sim.kind}" + (f" ({sim.transform})" if sim.transform != "none" else "")
-    fig = distributions([{
+    return distributions([{
         "label": label,
         "class_name": analysis.scores.classes[analysis.example_class],
         "values": analysis.example_values,
@@ -336,7 +400,6 @@ def _write_distributions(analysis, path: Path, *, run_id, dpi, **_) -> None:
                                    "random; statistics exact)"),
         "similarity_stats": analysis.similarity_stats,
     }])
-    _save(fig, path, run_id, dpi)
 
 
 #: Above this many class pairs the similarity histogram is drawn from a seeded uniform sample
@@ -362,23 +425,73 @@ def off_diagonal_for_histogram(matrix, pairs: int = HISTOGRAM_PAIRS, seed: int =
     return np.asarray(matrix[rows[order], columns[order]], dtype=np.float64)
 
 
-def _write_groups_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
+def _groups_picture(analysis):
     from .plot import groups_heatmap
 
     findings = analysis.findings
-    fig = groups_heatmap(analysis.similarity, analysis.ordering, findings.fuzzy,
-                         failed=findings.failed, split=findings.split, coherent=findings.coherent)
-    _save(fig, path, run_id, dpi)
+    return groups_heatmap(analysis.similarity, analysis.ordering, findings.fuzzy,
+                          failed=findings.failed, split=findings.split,
+                          coherent=findings.coherent)
 
 
-def _write_confusion_figure(analysis, path: Path, *, run_id, dpi, **_) -> None:
+def _confusion_picture(analysis):
     from .plot import side_by_side
 
     accuracy = f", top-1 accuracy {analysis.accuracy:.3f}" if analysis.accuracy is not None else ""
-    shown = side_by_side(analysis.similarity, analysis.confusion, analysis.ordering,
-                         title=f"Class similarity beside the confusions, in the same order"
-                               f"{accuracy}")
-    _save(shown, path, run_id, dpi)
+    return side_by_side(analysis.similarity, analysis.confusion, analysis.ordering,
+                        title=f"Class similarity beside the confusions, in the same order"
+                              f"{accuracy}")
+
+
+#: How each picture of a result is drawn, by file name: a function of the analysis that
+#: returns a plot Display (or figure).
+PICTURES = {
+    "heatmap.png": _heatmap_picture,
+    "distributions.png": _distributions_picture,
+    "confusion.png": _confusion_picture,
+    "groups.png": _groups_picture,
+}
+
+
+def draw_png(name: str, analysis, dpi: int) -> bytes:
+    """The PNG bytes of the picture ``name`` of ``analysis``, without the run id (which
+    :func:`png_with_text` adds)."""
+    buffer = io.BytesIO()
+    PICTURES[name](analysis).savefig(buffer, format="png", dpi=dpi,
+                                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+    return buffer.getvalue()
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_with_text(png: bytes, key: str, value: str) -> bytes:
+    """``png`` with a ``tEXt`` chunk ``key: value`` right after its header (IHDR), where
+    readers find it without decoding the image (PIL's ``Image.open(...).info``).
+
+    The run id of a result is known only once all of it is computed; its pictures are
+    drawn before that, and labelled with it here.
+
+    >>> import PIL.Image
+    >>> buffer = io.BytesIO()
+    >>> PIL.Image.new("L", (2, 1)).save(buffer, format="png")
+    >>> PIL.Image.open(io.BytesIO(png_with_text(buffer.getvalue(), "run", "abc"))).info["run"]
+    'abc'
+    """
+    header_end = len(_PNG_SIGNATURE) + 8 + 13 + 4  # length, "IHDR", 13 bytes, CRC
+    if not png.startswith(_PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image (no PNG signature and IHDR chunk)")
+    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = (len(data).to_bytes(4, "big") + b"tEXt" + data
+             + zlib.crc32(b"tEXt" + data).to_bytes(4, "big"))
+    return png[:header_end] + chunk + png[header_end:]
+
+
+def _write_picture(name: str):
+    def write_picture(analysis, path: Path, *, run_id, dpi, **_) -> None:
+        path.write_bytes(png_with_text(draw_png(name, analysis, dpi), RUN_ID_KEY, run_id))
+    write_picture.__doc__ = f"Draw ``{name}`` with the run id in its metadata."
+    return write_picture
 
 
 def _write_explorer(analysis, path: Path, *, run_id, explorer_options, **_) -> None:
@@ -395,11 +508,11 @@ def _write_report(analysis, path: Path, *, report, **_) -> None:
 WRITERS = {
     "similarity.npz": _write_npz,
     "order.csv": _write_table("order.csv"),
-    "heatmap.png": _write_heatmap,
-    "distributions.png": _write_distributions,
-    "confusion.png": _write_confusion_figure,
+    "heatmap.png": _write_picture("heatmap.png"),
+    "distributions.png": _write_picture("distributions.png"),
+    "confusion.png": _write_picture("confusion.png"),
     "groups.csv": _write_table("groups.csv"),
-    "groups.png": _write_groups_figure,
+    "groups.png": _write_picture("groups.png"),
     "explorer.html": _write_explorer,
     REPORT: _write_report,
 }

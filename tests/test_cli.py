@@ -128,7 +128,7 @@ def leak_then_fail(analysis, path, **kwargs):
     gc.collect()
     raise RuntimeError("disk full while drawing")
 
-results.WRITERS["heatmap.png"] = leak_then_fail
+results.WRITERS["groups.png"] = leak_then_fail
 sys.exit(cli.main(["analyze", sys.argv[1], "--out", sys.argv[2], "--quiet"]))
 """
 

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from blocks_rx import analyze
-from blocks_rx._forked import run_side_by_side, worker_count
-from blocks_rx.results import write
+from blocks_rx import analyze, load_scores
+from blocks_rx._forked import Aside, run_side_by_side, worker_count
+from blocks_rx.results import DrawnAhead, write, write_into
 
 pytestmark = pytest.mark.skipif(worker_count(2, workers=2) < 2, reason="no fork on this system")
 
@@ -134,3 +134,122 @@ def test_a_result_written_side_by_side_equals_one_written_in_one_process(tmp_pat
     assert run_id == json.loads(two["report.json"].read_text())["run_id"]
     assert run_id in two["explorer.html"].read_text(encoding="utf-8")
     assert multiprocessing.active_children() == []
+
+
+# --------------------------------------------------------------------------- Aside
+
+
+def _slow_pid(task):
+    time.sleep(0.5)
+    return task, os.getpid()
+
+
+def test_aside_runs_in_another_process_while_this_one_goes_on():
+    started = time.perf_counter()
+    with Aside(["a", "b"], _slow_pid) as aside:
+        assert time.perf_counter() - started < 0.4  # the tasks have not held this process
+        values = [(task, value) for task, _, value in aside.results()]
+    assert [task for task, _ in values] == ["a", "b"]
+    assert [value[0] for _, value in values] == ["a", "b"]  # what work returned, pickled back
+    assert {value[1] for _, value in values} != {os.getpid()}
+    assert time.perf_counter() - started < 1.5  # 2 x 0.5 s there, not more here
+    assert multiprocessing.active_children() == []
+
+
+def test_aside_sees_this_process_as_it_was_at_the_start():
+    box = {"value": "before"}
+    with Aside(["a"], lambda task: box["value"]) as aside:
+        box["value"] = "after"
+        assert [value for _, _, value in aside.results()] == ["before"]
+
+
+def test_aside_raises_the_error_of_its_task_and_stops():
+    def work(task):
+        if task == "b":
+            raise ValueError(f"class {task!r} is broken")
+        return task
+
+    with Aside(["a", "b", "c"], work) as aside:
+        found = aside.results()
+        assert next(found)[0] == "a"
+        with pytest.raises(ValueError, match="class 'b' is broken"):
+            next(found)
+    assert multiprocessing.active_children() == []
+
+
+def test_aside_that_dies_is_reported_with_its_task():
+    with Aside(["a"], lambda task: os.kill(os.getpid(), signal.SIGKILL)) as aside:
+        with pytest.raises(RuntimeError, match="exit code -9 while writing a"):
+            list(aside.results())
+
+
+def test_leaving_the_block_stops_an_aside_still_running(tmp_path):
+    with pytest.raises(KeyError):
+        with Aside(["a", "b"], _recording(tmp_path, 0.5)):
+            raise KeyError("the work of this process failed")
+    assert multiprocessing.active_children() == []
+    time.sleep(1.2)
+    assert list(tmp_path.iterdir()) == []  # killed before it wrote anything
+
+
+def test_aside_with_one_worker_runs_in_results_here():
+    with Aside(["a", "b"], lambda task: (task, os.getpid()), workers=1) as aside:
+        assert multiprocessing.active_children() == []
+        found = [value for _, _, value in aside.results()]
+    assert found == [("a", os.getpid()), ("b", os.getpid())]
+
+
+# --------------------------------------------------------------------------- DrawnAhead
+
+
+def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    labels = scores.argmax(axis=1)  # with labels: confusion.png is drawn ahead too
+    seen = []
+
+    def start(analysis):
+        seen.append(analysis.findings)
+        ahead.start(analysis)
+        seen.append(len(multiprocessing.active_children()))
+
+    with DrawnAhead() as ahead:
+        analysis = analyze(load_scores(scores, labels=labels), hclust_backend="python",
+                           seed=0, before_groups=start)
+        (tmp_path / "ahead").mkdir()
+        names = write_into(analysis, tmp_path / "ahead", ahead=ahead)
+    assert seen == [None, 1]  # called before the groups, and drawing in a forked process
+    assert ahead.names == ("heatmap.png", "distributions.png", "confusion.png")
+    assert analysis.findings is not None and "groups.png" in names
+    alone = write(analysis, tmp_path / "alone", workers=1)
+    for name in set(names) - {"report.json", "explorer.html"}:  # the page's ids are random
+        assert (tmp_path / "ahead" / name).read_bytes() == alone[name].read_bytes(), name
+    report = json.loads((tmp_path / "ahead" / "report.json").read_text())
+    assert report["run_id"] == json.loads(alone["report.json"].read_text())["run_id"]
+    assert multiprocessing.active_children() == []
+
+
+def test_nothing_is_drawn_ahead_without_groups(tmp_path):
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    with DrawnAhead() as ahead:
+        analysis = analyze(scores, hclust_backend="python", groups=None,
+                           before_groups=ahead.start)
+        (tmp_path / "out").mkdir()
+        names = write_into(analysis, tmp_path / "out", ahead=ahead)
+    assert ahead.names == () and "heatmap.png" in names
+
+
+def test_an_error_while_drawing_ahead_fails_the_write(tmp_path, monkeypatch):
+    from blocks_rx import results
+
+    def broken(analysis):
+        raise RuntimeError("no room for the heatmap")
+
+    monkeypatch.setitem(results.PICTURES, "heatmap.png", broken)
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    with pytest.raises(RuntimeError, match="no room for the heatmap"):
+        with DrawnAhead() as ahead:
+            analysis = analyze(scores, hclust_backend="python", before_groups=ahead.start)
+            (tmp_path / "out").mkdir()
+            write_into(analysis, tmp_path / "out", ahead=ahead)
+    assert multiprocessing.active_children() == []
+    assert not (tmp_path / "out" / "report.json").exists()

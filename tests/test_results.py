@@ -104,6 +104,47 @@ def test_rerun_gives_byte_identical_data_and_the_same_run_id(tmp_path, csv_score
         assert str(npz["run_id"]) == ids[0]
 
 
+def test_every_picture_names_its_run_in_its_metadata(tmp_path, csv_scores):
+    """The pictures are drawn before the run id is known (some while the groups are found)
+    and labelled with it afterwards: a tEXt chunk PIL reads without decoding the image."""
+    from PIL import Image
+
+    out = tmp_path / "out"
+    assert run_cli("analyze", csv_scores, "--out", out).returncode == 0
+    run_id = json.loads((out / "report.json").read_text())["run_id"]
+    pictures = sorted(out.glob("*.png"))
+    assert [p.name for p in pictures] == ["distributions.png", "groups.png", "heatmap.png"]
+    for path in pictures:
+        with Image.open(path) as image:
+            assert image.info[results.RUN_ID_KEY] == run_id, path.name
+            image.load()  # the whole file decodes: the chunk's CRC and the image are intact
+            assert image.text[results.RUN_ID_KEY] == run_id
+
+
+def test_png_with_text_adds_one_chunk_and_leaves_the_image_alone():
+    import io
+    import zlib
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 255, size=(7, 5, 4), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="png")
+    labelled = results.png_with_text(buffer.getvalue(), "blocks-rx run id", "0123abcd")
+    assert len(labelled) == len(buffer.getvalue()) + 12 + len("blocks-rx run id") + 1 + 8
+    with Image.open(io.BytesIO(labelled)) as image:
+        assert image.info["blocks-rx run id"] == "0123abcd"
+        assert np.array_equal(np.asarray(image), pixels)
+    start = labelled.index(b"tEXt") - 4  # the chunk as the PNG specification lays it out
+    length = int.from_bytes(labelled[start:start + 4], "big")
+    data = labelled[start + 8:start + 8 + length]
+    assert data == b"blocks-rx run id\0" + b"0123abcd"
+    crc = int.from_bytes(labelled[start + 8 + length:start + 12 + length], "big")
+    assert crc == zlib.crc32(b"tEXt" + data)
+    with pytest.raises(ValueError, match="not a PNG"):
+        results.png_with_text(b"GIF89a" + bytes(40), "k", "v")
+
+
 INJECT = textwrap.dedent("""
     import json, sys
     from blocks_rx import _folders, cli, results
@@ -116,6 +157,8 @@ INJECT = textwrap.dedent("""
     if step == "swap":
         _folders._exchange = fail
         _folders.os.rename = fail
+    elif step in results.PICTURES:  # drawn ahead, in a forked process, or with the rest
+        results.PICTURES[step] = fail
     else:
         results.WRITERS[step] = fail
     status = cli.main(["analyze", scores, "--out", out, "--seed", "1"])
