@@ -19,6 +19,11 @@ reports, beside the time:
     sum, sampled while children run, of the proportional set size (Pss, from
     ``/proc/PID/smaps_rollup``: a page shared copy-on-write by two processes counts half in
     each) of the process and its children; absolute and above the baseline's VmRSS.
+    Reading ``smaps_rollup`` walks the process's page tables: 15 ms a read for a process
+    that maps a 1 GB input, so sampling a parent and one child every 50 ms takes over half
+    a CPU from the contender. A timed run therefore sets ``BENCH_TREE=0`` (the tree is then
+    the process alone, from ``/proc/self/status``, read in microseconds) and the tree's
+    memory comes from a run of its own (benchmarks/analyze.py).
 
 The goal convention: a script prints one line per goal, ``GOAL `` followed by a JSON object
 (:func:`goal`)::
@@ -96,7 +101,7 @@ class Sampler(threading.Thread):
         now = status()
         for key in ("VmRSS", "RssAnon", "RssFile"):
             self.peak[key] = max(self.peak[key], now.get(key, 0))
-        children = child_pids()
+        children = child_pids() if TREE else []
         tree = now["VmRSS"] if not children else sum(map(pss, ["self", *children]))
         self.peak["tree"] = max(self.peak["tree"], tree)
         if self.limit and max(now["VmRSS"], tree) > self.limit:
@@ -116,6 +121,8 @@ class Sampler(threading.Thread):
 
 
 LIMIT = float(os.environ.get("BENCH_LIMIT_GB", "20")) * 2**30
+#: Sample the Pss of the process and its children (costly: see the module docstring).
+TREE = os.environ.get("BENCH_TREE", "1") == "1"
 
 
 def measure(function, interval=0.05):
