@@ -97,7 +97,9 @@ class Aside:
     process goes on; :meth:`results` brings back what each call returned (pickled).
 
     The forked process shares this one's arrays as they are at the start (copy-on-write):
-    ``work`` sees nothing this process changes afterwards. It is stopped (SIGKILL) on
+    ``work`` sees nothing this process changes afterwards. Return small values: a value
+    larger than the pipe's buffer (64 KB on Linux) holds the forked process until
+    :meth:`results` reads it, so large results belong in files. It is stopped (SIGKILL) on
     :meth:`stop`, on leaving a ``with`` block, or when :meth:`results` raises. Where
     forking is not available, or ``workers`` is 1, the tasks run in :meth:`results`, here.
 
@@ -121,6 +123,11 @@ class Aside:
             process.start()
             sender.close()
             self._child = _Child(process, receiver)
+
+    @property
+    def forked(self) -> bool:
+        """Whether the tasks run in a forked process (else in :meth:`results`, here)."""
+        return self._child is not None
 
     def results(self) -> Iterator[tuple[str, float, object]]:
         """``(task, seconds, value)`` for each task, in order, as each one finishes (waiting

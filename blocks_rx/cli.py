@@ -693,7 +693,7 @@ def _run(scores, out, options: dict, say=print, demo: bool = False,
 
     started = time.perf_counter()
     with staging(out) as staged:  # taken first: a busy or foreign folder fails at once
-        with DrawnAhead() as ahead:  # the pictures that need no groups, drawn meanwhile
+        with DrawnAhead(staged.path) as ahead:  # the pictures that need no groups, meanwhile
             result = analyze(scores, before_groups=ahead.start, **options)
             written = write_into(result, staged.path, explorer=explorer is not None,
                                  explorer_options=explorer, ahead=ahead)

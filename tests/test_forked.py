@@ -202,7 +202,14 @@ def test_aside_with_one_worker_runs_in_results_here():
 # --------------------------------------------------------------------------- DrawnAhead
 
 
+def _blas_threads() -> set:
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
 def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
+    threads_before = _blas_threads()
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
     labels = scores.argmax(axis=1)  # with labels: confusion.png is drawn ahead too
     seen = []
@@ -211,13 +218,23 @@ def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
         seen.append(analysis.findings)
         ahead.start(analysis)
         seen.append(len(multiprocessing.active_children()))
+        seen.append(_blas_threads())
 
-    with DrawnAhead() as ahead:
+    (tmp_path / "ahead").mkdir()
+    with DrawnAhead(tmp_path / "ahead", workers=2) as ahead:
         analysis = analyze(load_scores(scores, labels=labels), hclust_backend="python",
                            seed=0, before_groups=start)
-        (tmp_path / "ahead").mkdir()
+        # Each picture is written as it is drawn, before this process asks for it: a
+        # forked process that handed its PNG over a pipe would wait on the full pipe.
+        deadline = time.monotonic() + 60
+        while not all((tmp_path / "ahead" / name).exists() for name in ahead.names):
+            assert time.monotonic() < deadline, sorted(os.listdir(tmp_path / "ahead"))
+            time.sleep(0.05)
         names = write_into(analysis, tmp_path / "ahead", ahead=ahead)
-    assert seen == [None, 1]  # called before the groups, and drawing in a forked process
+    # Called before the groups, drawing in a forked process, this process's BLAS on one
+    # thread meanwhile and on all of them again afterwards.
+    assert seen == [None, 1, {1}]
+    assert _blas_threads() == threads_before
     assert ahead.names == ("heatmap.png", "distributions.png", "confusion.png")
     assert analysis.findings is not None and "groups.png" in names
     alone = write(analysis, tmp_path / "alone", workers=1)
@@ -230,10 +247,10 @@ def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
 
 def test_nothing_is_drawn_ahead_without_groups(tmp_path):
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
-    with DrawnAhead() as ahead:
+    (tmp_path / "out").mkdir()
+    with DrawnAhead(tmp_path / "out") as ahead:
         analysis = analyze(scores, hclust_backend="python", groups=None,
                            before_groups=ahead.start)
-        (tmp_path / "out").mkdir()
         names = write_into(analysis, tmp_path / "out", ahead=ahead)
     assert ahead.names == () and "heatmap.png" in names
 
@@ -247,9 +264,9 @@ def test_an_error_while_drawing_ahead_fails_the_write(tmp_path, monkeypatch):
     monkeypatch.setitem(results.PICTURES, "heatmap.png", broken)
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
     with pytest.raises(RuntimeError, match="no room for the heatmap"):
-        with DrawnAhead() as ahead:
+        (tmp_path / "out").mkdir()
+        with DrawnAhead(tmp_path / "out") as ahead:
             analysis = analyze(scores, hclust_backend="python", before_groups=ahead.start)
-            (tmp_path / "out").mkdir()
             write_into(analysis, tmp_path / "out", ahead=ahead)
     assert multiprocessing.active_children() == []
     assert not (tmp_path / "out" / "report.json").exists()
