@@ -241,13 +241,6 @@ def result_files(analysis, *, explorer: bool = True) -> list[str]:
 AHEAD_FILES = ("heatmap.png", "distributions.png", "confusion.png")
 
 
-#: Up to this many classes :class:`DrawnAhead` holds this process to one BLAS thread while it
-#: draws. On 2 cores at 2,622 classes the groups took 0.9 s so, against 1.3 s with two BLAS
-#: threads on the CPU the drawing left; at 20,000 classes the groups (30 s, their eigensolver
-#: BLAS-bound) outlast the drawing (6 s) and one thread slowed them by 1.5-3 s.
-ONE_BLAS_THREAD_UP_TO = 5000
-
-
 class DrawnAhead:
     """The pictures of :data:`AHEAD_FILES`, drawn into ``folder`` in a forked process while
     this one finds the groups, for :func:`write_into` to finish with the rest of the result.
@@ -257,11 +250,12 @@ class DrawnAhead:
     groups are sought). The pictures are the ones :func:`write_into` would draw, the same
     bytes: the forked process writes each as it is drawn (a result held in a pipe would
     wait for this process to read it), and :func:`write_into` adds the run id to them
-    once it is known. Up to :data:`ONE_BLAS_THREAD_UP_TO` classes, this process's BLAS runs
-    on one thread until then: the other CPU is taken, and two BLAS threads sharing one CPU
-    wait on each other. Where forking is not available or one CPU is free (``workers=1``),
-    nothing is drawn early: :func:`write_into` draws them. Leaving the ``with`` block stops
-    the forked process, if an error came first, and gives BLAS its threads back.
+    once it is known. While it draws, this process's BLAS runs on one thread: the other CPU
+    is taken, and two BLAS threads sharing one CPU wait on each other (the groups took 1.3 s
+    instead of 0.9 s at 2,622 classes on 2 cores). Where forking is not available or one CPU
+    is free (``workers=1``), nothing is drawn early: :func:`write_into` draws them. Leaving
+    the ``with`` block stops the forked process, if an error came first, and gives BLAS its
+    threads back.
 
     >>> import numpy as np, tempfile, blocks_rx
     >>> S = np.random.default_rng(0).normal(size=(300, 12))
@@ -286,7 +280,7 @@ class DrawnAhead:
 
         self.names = tuple(name for name in AHEAD_FILES if name in result_files(analysis))
         self._aside = Aside(self.names, draw, workers=self.workers)
-        if self._aside.forked and analysis.similarity.n_classes <= ONE_BLAS_THREAD_UP_TO:
+        if self._aside.forked:
             from threadpoolctl import threadpool_limits
 
             self._blas_limit = threadpool_limits(1)

@@ -270,21 +270,3 @@ def test_an_error_while_drawing_ahead_fails_the_write(tmp_path, monkeypatch):
             write_into(analysis, tmp_path / "out", ahead=ahead)
     assert multiprocessing.active_children() == []
     assert not (tmp_path / "out" / "report.json").exists()
-
-
-def test_many_classes_keep_every_blas_thread_while_drawing_ahead(tmp_path, monkeypatch):
-    from blocks_rx import results
-
-    monkeypatch.setattr(results, "ONE_BLAS_THREAD_UP_TO", 8)  # these scores have 9 classes
-    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
-    during = []
-
-    def start(analysis):
-        ahead.start(analysis)
-        during.append(_blas_threads())
-
-    (tmp_path / "out").mkdir()
-    with DrawnAhead(tmp_path / "out", workers=2) as ahead:
-        analysis = analyze(scores, hclust_backend="python", before_groups=start)
-        write_into(analysis, tmp_path / "out", ahead=ahead)
-    assert during == [_blas_threads()] and ahead.names
