@@ -9,9 +9,9 @@ a shared counter, so a slow task never leaves the others waiting behind it.
 Where ``fork`` is missing or unsafe (Windows, macOS) or only one CPU is free, the tasks run
 one after another in this process, with the same results.
 
-:class:`Aside` runs tasks in one forked process *while this one goes on* with other work,
-and brings their return values back: ``blocks-rx analyze`` draws the pictures that need no
-groups that way while it finds the groups.
+:class:`Aside` runs tasks in one forked process *while this one goes on* with other work:
+``blocks-rx analyze`` draws the pictures that need no groups that way while it finds the
+groups.
 
 >>> done = []
 >>> [task for task, seconds in run_side_by_side(["a", "b"], done.append, workers=1)]
@@ -61,7 +61,7 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
     processes = worker_count(len(tasks), workers)
     if processes == 1:
         for task in tasks:
-            yield task, _timed(work, task)[0]
+            yield task, _timed(work, task)
         return
     context = multiprocessing.get_context("fork")
     counter = context.Value("l", 0)
@@ -72,21 +72,14 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
             counter.value = index + 1
         return tasks[index] if index < len(tasks) else None
 
-    for stream in (sys.stdout, sys.stderr):  # a fork would write their buffers twice
-        stream.flush()
     children: list[_Child] = []
     try:
         for _ in range(processes - 1):
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_serve, args=(take, work, sender), daemon=True)
-            process.start()
-            sender.close()
-            children.append(_Child(process, receiver))
+            children.append(_Child.fork(context, take, work))
         while (task := take()) is not None:
-            yield task, _timed(work, task)[0]
-            yield from ((task, seconds) for task, (seconds, _) in
-                        _reports(children, block=False))
-        yield from ((task, seconds) for task, (seconds, _) in _reports(children, block=True))
+            yield task, _timed(work, task)
+            yield from _reports(children, block=False)
+        yield from _reports(children, block=True)
     finally:
         for child in children:
             child.stop()
@@ -94,18 +87,18 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
 
 class Aside:
     """``work(task)`` for each task, in one forked process that starts now, while this
-    process goes on; :meth:`results` brings back what each call returned (pickled).
+    process goes on; :meth:`results` reports each task as it finishes.
 
     The forked process shares this one's arrays as they are at the start (copy-on-write):
-    ``work`` sees nothing this process changes afterwards. Return small values: a value
-    larger than the pipe's buffer (64 KB on Linux) holds the forked process until
-    :meth:`results` reads it, so large results belong in files. It is stopped (SIGKILL) on
-    :meth:`stop`, on leaving a ``with`` block, or when :meth:`results` raises. Where
-    forking is not available, or ``workers`` is 1, the tasks run in :meth:`results`, here.
+    ``work`` sees nothing this process changes afterwards, and what it makes (files) is
+    all that comes back. It is stopped (SIGKILL) on :meth:`stop`, on leaving a ``with``
+    block, or when :meth:`results` raises. Where forking is not available, or ``workers``
+    is 1, the tasks run in :meth:`results`, here.
 
-    >>> with Aside(["a", "b"], str.upper, workers=1) as aside:
-    ...     [(task, value) for task, seconds, value in aside.results()]
-    [('a', 'A'), ('b', 'B')]
+    >>> done = []
+    >>> with Aside(["a", "b"], done.append, workers=1) as aside:
+    ...     [task for task, seconds in aside.results()]
+    ['a', 'b']
     """
 
     def __init__(self, tasks: Sequence[str], work: Callable[[str], object],
@@ -113,33 +106,24 @@ class Aside:
         self.tasks, self.work = list(tasks), work
         self._child: _Child | None = None
         if self.tasks and worker_count(2, workers) > 1:
-            context = multiprocessing.get_context("fork")
             pending = iter(self.tasks)
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_serve, args=(lambda: next(pending, None), work,
-                                                           sender), daemon=True)
-            process.start()
-            sender.close()
-            self._child = _Child(process, receiver)
+            self._child = _Child.fork(multiprocessing.get_context("fork"),
+                                      lambda: next(pending, None), work)
 
     @property
     def forked(self) -> bool:
         """Whether the tasks run in a forked process (else in :meth:`results`, here)."""
         return self._child is not None
 
-    def results(self) -> Iterator[tuple[str, float, object]]:
-        """``(task, seconds, value)`` for each task, in order, as each one finishes (waiting
-        for it); a task's error or the process's death is raised here."""
+    def results(self) -> Iterator[tuple[str, float]]:
+        """``(task, seconds)`` for each task, in order, as each one finishes (waiting for
+        it); a task's error or the process's death is raised here."""
         if self._child is None:
             for task in self.tasks:
-                seconds, value = _timed(self.work, task)
-                yield task, seconds, value
+                yield task, _timed(self.work, task)
             return
         try:
-            for task, (seconds, value) in _reports([self._child], block=True):
-                yield task, seconds, value
+            yield from _reports([self._child], block=True)
         finally:
             self.stop()
 
@@ -155,11 +139,10 @@ class Aside:
         self.stop()
 
 
-def _timed(work, task) -> tuple[float, object]:
-    """(seconds, value) of ``work(task)``."""
+def _timed(work, task) -> float:
     started = time.perf_counter()
-    value = work(task)
-    return time.perf_counter() - started, value
+    work(task)
+    return time.perf_counter() - started
 
 
 def _serve(take, work, sender) -> None:
@@ -174,11 +157,11 @@ def _serve(take, work, sender) -> None:
         while (task := take()) is not None:
             sender.send(("start", task, None))
             try:
-                done = _timed(work, task)
+                seconds = _timed(work, task)
             except BaseException as error:  # noqa: BLE001 - everything goes to the parent
                 sender.send(("error", task, _portable(error)))
                 return
-            sender.send(("done", task, done))
+            sender.send(("done", task, seconds))
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -197,9 +180,20 @@ class _Child:
         self.running: str | None = None
         self.finished = False
 
-    def read(self) -> tuple[str, tuple[float, object]] | None:
-        """The next finished task as ``(task, (seconds, value))``, or None once the process
-        has ended cleanly; raises the process's error or its death."""
+    @classmethod
+    def fork(cls, context, take, work) -> _Child:
+        """A forked process serving ``work`` on the tasks ``take()`` hands it."""
+        for stream in (sys.stdout, sys.stderr):  # a fork would write their buffers twice
+            stream.flush()
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_serve, args=(take, work, sender), daemon=True)
+        process.start()
+        sender.close()
+        return cls(process, receiver)
+
+    def read(self) -> tuple[str, float] | None:
+        """The next finished task, or None once the process has ended cleanly; raises the
+        process's error or its death."""
         try:
             kind, task, payload = self.receiver.recv()
         except EOFError:
@@ -225,7 +219,7 @@ class _Child:
         self.finished = True
 
 
-def _reports(children: list[_Child], *, block: bool) -> Iterator[tuple[str, tuple]]:
+def _reports(children: list[_Child], *, block: bool) -> Iterator[tuple[str, float]]:
     """Tasks the forked processes finished: those reported so far, or (``block``) all of
     them, waiting until every process has ended."""
     while True:

@@ -183,11 +183,11 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
 
     The files are written side by side by ``workers`` processes (this one and forked copies
     of it, :mod:`blocks_rx._forked`; default one per CPU), pictures first: drawing is
-    Python work that threads cannot share out. Pictures drawn ``ahead`` into ``folder`` (while
-    the groups were found, :class:`DrawnAhead`) get the run id as they are done. ``report.json`` comes last,
-    from this process. Its ``timings_s`` hold ``write_data`` and ``draw``, the seconds each
-    kind of file took wherever it was written or drawn, and ``write_wall``, the wall-clock
-    seconds of writing them all.
+    Python work that threads cannot share out. Pictures drawn ``ahead`` into ``folder``
+    (while the groups were found, :class:`DrawnAhead`) get the run id as they are done.
+    ``report.json`` comes last, from this process. Its ``timings_s`` hold ``write_data`` and
+    ``draw``, the seconds each kind of file took wherever it was written or drawn, and
+    ``write_wall``, the wall-clock seconds of writing them all.
     """
     names = result_files(analysis, explorer=explorer)
     drawn_ahead = ahead.names if ahead is not None else ()
@@ -289,7 +289,7 @@ class DrawnAhead:
         """Add ``run_id`` to each picture as it is done (waiting for it); yields ``(name,
         seconds it took to draw)``."""
         self._release_blas()
-        for name, seconds, _ in self._aside.results():
+        for name, seconds in self._aside.results():
             path = self.folder / name
             path.write_bytes(png_with_text(path.read_bytes(), RUN_ID_KEY, run_id))
             yield name, seconds

@@ -139,28 +139,23 @@ def test_a_result_written_side_by_side_equals_one_written_in_one_process(tmp_pat
 # --------------------------------------------------------------------------- Aside
 
 
-def _slow_pid(task):
-    time.sleep(0.5)
-    return task, os.getpid()
-
-
-def test_aside_runs_in_another_process_while_this_one_goes_on():
+def test_aside_runs_in_another_process_while_this_one_goes_on(tmp_path):
     started = time.perf_counter()
-    with Aside(["a", "b"], _slow_pid) as aside:
+    with Aside(["a", "b"], _recording(tmp_path, 0.5)) as aside:
         assert time.perf_counter() - started < 0.4  # the tasks have not held this process
-        values = [(task, value) for task, _, value in aside.results()]
-    assert [task for task, _ in values] == ["a", "b"]
-    assert [value[0] for _, value in values] == ["a", "b"]  # what work returned, pickled back
-    assert {value[1] for _, value in values} != {os.getpid()}
+        finished = [task for task, _ in aside.results()]
+    assert finished == ["a", "b"]
+    assert {(tmp_path / task).read_text() for task in finished} != {str(os.getpid())}
     assert time.perf_counter() - started < 1.5  # 2 x 0.5 s there, not more here
     assert multiprocessing.active_children() == []
 
 
-def test_aside_sees_this_process_as_it_was_at_the_start():
+def test_aside_sees_this_process_as_it_was_at_the_start(tmp_path):
     box = {"value": "before"}
-    with Aside(["a"], lambda task: box["value"]) as aside:
+    with Aside(["a"], lambda task: (tmp_path / task).write_text(box["value"])) as aside:
         box["value"] = "after"
-        assert [value for _, _, value in aside.results()] == ["before"]
+        assert [task for task, _ in aside.results()] == ["a"]
+    assert (tmp_path / "a").read_text() == "before"
 
 
 def test_aside_raises_the_error_of_its_task_and_stops():
@@ -192,11 +187,12 @@ def test_leaving_the_block_stops_an_aside_still_running(tmp_path):
     assert list(tmp_path.iterdir()) == []  # killed before it wrote anything
 
 
-def test_aside_with_one_worker_runs_in_results_here():
-    with Aside(["a", "b"], lambda task: (task, os.getpid()), workers=1) as aside:
-        assert multiprocessing.active_children() == []
-        found = [value for _, _, value in aside.results()]
-    assert found == [("a", os.getpid()), ("b", os.getpid())]
+def test_aside_with_one_worker_runs_in_results_here(tmp_path):
+    with Aside(["a", "b"], _recording(tmp_path, 0), workers=1) as aside:
+        assert multiprocessing.active_children() == [] and list(tmp_path.iterdir()) == []
+        finished = [task for task, _ in aside.results()]
+    assert finished == ["a", "b"]
+    assert {(tmp_path / task).read_text() for task in finished} == {str(os.getpid())}
 
 
 # --------------------------------------------------------------------------- DrawnAhead
