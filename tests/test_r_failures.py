@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +145,48 @@ def test_programs_started_after_r_inherit_the_environment_they_had_before(tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)
     assert "child 0" in done.stdout, done.stdout + done.stderr
+
+
+SIGNAL_DURING_R = textwrap.dedent("""
+    import contextlib, importlib, signal, sys, time
+    module = importlib.import_module("blocks_rx.r.session")
+    if sys.argv[1:] == ["unheld"]:
+        module.signals_held = contextlib.nullcontext
+    r = module.session()
+    r.robjects.r("busy <- function(n) { s <- 0; for (i in seq_len(n)) s <- s + sqrt(i); s }")
+    def sigterm(signum, frame):
+        raise SystemExit(143)
+    signal.signal(signal.SIGTERM, sigterm)
+    print("ready", flush=True)
+    started = time.perf_counter()
+    try:
+        r.call("busy", 6e7)  # about 2 s of R computing, no Python in between
+    except KeyboardInterrupt:
+        print(f"KeyboardInterrupt after {time.perf_counter() - started:.1f} s", flush=True)
+        sys.exit(130)
+    print("R call returned and the run went on", flush=True)
+""")
+
+
+def _signal_during_r(signum, *args):
+    process = subprocess.Popen([sys.executable, "-c", SIGNAL_DURING_R, *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+@requires_r
+@pytest.mark.parametrize("signum, status", [(2, 130), (15, 143)])
+def test_a_signal_while_r_runs_takes_effect_when_r_returns(signum, status):
+    """rpy2 runs Python's handlers inside R's event callback and drops their exception: a
+    Ctrl-C or SIGTERM there was lost and the run went on. Held, it acts once R returns."""
+    code, stdout, stderr = _signal_during_r(signum)
+    assert code == status, (stdout, stderr)
+    assert "went on" not in stdout and "Exception ignored" not in stderr
+    if signum == 2:
+        assert float(stdout.split("after ")[1].split()[0]) >= 1.0  # R's loop ran to its end
+    unheld = _signal_during_r(signum, "unheld")  # the failure this guards against
+    assert unheld[0] == 0 and "went on" in unheld[1] and "Exception ignored" in unheld[2]

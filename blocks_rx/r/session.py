@@ -2,15 +2,19 @@
 
 Nothing here runs at import time. :func:`session` starts R on first use, loads
 ``helpers.R`` once, and routes R's console output into Python: R warnings become
-:class:`RWarning`, R errors become :class:`RError` with R's message.
+:class:`RWarning`, R errors become :class:`RError` with R's message. Ctrl-C and SIGTERM
+that arrive while R runs take effect when R returns (:func:`signals_held`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
 import shutil
+import signal
+import threading
 import warnings
 from pathlib import Path
 
@@ -43,6 +47,11 @@ class _Session:
         problem = _r_home_problem()
         if problem:
             raise RUnavailable(f"{problem}. {INSTALL_HINT}")
+        with signals_held():
+            self._start(rpy2_version)
+
+    def _start(self, rpy2_version: str) -> None:
+        """Start R through rpy2, route its console, load helpers.R, read the versions."""
         environment = dict(os.environ)
         try:
             import rpy2.rinterface_lib.callbacks as callbacks
@@ -75,7 +84,7 @@ class _Session:
         args = [_plain(a) for a in args]
         kwargs = {k: _plain(v) for k, v in kwargs.items()}
         try:
-            with localconverter(self.converter):
+            with localconverter(self.converter), signals_held():
                 return self.robjects.r[function](*args, **kwargs)
         except RRuntimeError as exc:
             text = "".join(self._messages).strip() or str(exc)
@@ -90,7 +99,35 @@ class _Session:
     def free(self) -> None:
         """Run R's garbage collector: R keeps a large call's working memory (4x the distance
         vector for hclust) until it collects, which would stack under every later step."""
-        self.robjects.r("invisible(gc(verbose = FALSE))")
+        with signals_held():
+            self.robjects.r("invisible(gc(verbose = FALSE))")
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold Ctrl-C (SIGINT) and SIGTERM while R runs; deliver the first one when it returns.
+
+    While R computes, Python's signal handlers run inside rpy2's R event callback, which
+    prints and drops their exception ("Exception ignored from cffi callback ...
+    KeyboardInterrupt"): the signal was lost, and an interrupted ``blocks-rx analyze`` ran
+    on and replaced its result. Here the signal is recorded and raised again once R has
+    returned, so the handler the process had (KeyboardInterrupt, the command line's
+    SIGTERM handler, or the default) acts on it then. Outside the main thread, where
+    handlers cannot be set, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {signum: signal.signal(signum, lambda number, frame: caught.append(number))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def _restore(environment: dict) -> None:
