@@ -9,9 +9,10 @@ a shared counter, so a slow task never leaves the others waiting behind it.
 Where ``fork`` is missing or unsafe (Windows, macOS) or only one CPU is free, the tasks run
 one after another in this process, with the same results.
 
-:class:`Aside` runs tasks in one forked process *while this one goes on* with other work:
-``blocks-rx analyze`` draws the pictures that need no groups that way while it finds the
-groups.
+:class:`Aside` runs tasks in one forked process *while this one goes on* with other work,
+tasks that may be sent to it later, with what changed since it started: ``blocks-rx
+analyze`` starts one before it orders the classes, and it draws the pictures as the order and
+then the groups come (:class:`blocks_rx.results.DrawnAhead`).
 
 >>> done = []
 >>> [task for task, seconds in run_side_by_side(["a", "b"], done.append, workers=1)]
@@ -85,44 +86,77 @@ def run_side_by_side(tasks: Sequence[str], work: Callable[[str], object],
             child.stop()
 
 
-class Aside:
-    """``work(task)`` for each task, in one forked process that starts now, while this
-    process goes on; :meth:`results` reports each task as it finishes.
+#: The sending ends of the running Asides' order pipes, in the process that made them.
+_ORDERS_SENT: set = set()
 
-    The forked process shares this one's arrays as they are at the start (copy-on-write):
-    ``work`` sees nothing this process changes afterwards, and what it makes (files) is
-    all that comes back. It is stopped (SIGKILL) on :meth:`stop`, on leaving a ``with``
-    block, or when :meth:`results` raises. Where forking is not available, or ``workers``
-    is 1, the tasks run in :meth:`results`, here.
+
+class Aside:
+    """One forked process, started now, that runs ``work(task, state)`` for the tasks sent
+    to it while this process goes on; :meth:`results` reports each task as it finishes.
+
+    The process first runs ``ready()`` (say, the imports its tasks need: done while this
+    process still computes what they will draw), then waits for :meth:`send`. It shares this
+    process's arrays as they were when it started (copy-on-write): ``state`` is a dict of
+    what it had then, and each :meth:`send` carries ``changes`` to it, pickled, so only
+    what is new travels. What ``work`` makes (files) is all that comes back. It is stopped
+    (SIGKILL) on :meth:`stop`, on leaving a ``with`` block, or when :meth:`results` raises.
+    Where forking is not available, or ``workers`` is 1, the tasks run in :meth:`results`,
+    here, each with the state it was sent with.
 
     >>> done = []
-    >>> with Aside(["a", "b"], done.append, workers=1) as aside:
+    >>> with Aside(lambda task, state: done.append((task, state["n"])), state={"n": 0},
+    ...            workers=1) as aside:
+    ...     aside.send(["a"], {"n": 1}); aside.send(["b"], {"n": 2})
     ...     [task for task, seconds in aside.results()]
     ['a', 'b']
+    >>> done
+    [('a', 1), ('b', 2)]
     """
 
-    def __init__(self, tasks: Sequence[str], work: Callable[[str], object],
-                 workers: int | None = None):
-        self.tasks, self.work = list(tasks), work
+    def __init__(self, work: Callable[[str, dict], object], *, state: dict | None = None,
+                 ready: Callable[[], object] | None = None, workers: int | None = None):
+        self.work, self.state = work, dict(state or {})
+        self._pending: list[tuple[str, dict]] = []  # tasks to run here, unforked
         self._child: _Child | None = None
-        if self.tasks and worker_count(2, workers) > 1:
-            pending = iter(self.tasks)
-            self._child = _Child.fork(multiprocessing.get_context("fork"),
-                                      lambda: next(pending, None), work)
+        self._orders = None
+        if worker_count(2, workers) > 1:
+            context = multiprocessing.get_context("fork")
+            orders, self._orders = context.Pipe(duplex=False)
+            _ORDERS_SENT.add(self._orders)
+            take = _OrderTaker(orders, self.state, ready)
+            self._child = _Child.fork(context, take, take.run(work))
+            orders.close()
 
     @property
     def forked(self) -> bool:
         """Whether the tasks run in a forked process (else in :meth:`results`, here)."""
         return self._child is not None
 
-    def results(self) -> Iterator[tuple[str, float]]:
-        """``(task, seconds)`` for each task, in order, as each one finishes (waiting for
-        it); a task's error or the process's death is raised here."""
+    def send(self, tasks: Sequence[str], changes: dict | None = None) -> None:
+        """Run ``tasks`` with the state updated by ``changes`` (a dict, pickled)."""
+        self.state.update(changes or {})
         if self._child is None:
-            for task in self.tasks:
-                yield task, _timed(self.work, task)
+            self._pending.extend((task, dict(self.state)) for task in tasks)
+        else:
+            try:
+                self._orders.send((list(tasks), changes or {}))
+            except BrokenPipeError:  # it ended (its task failed, or it was killed):
+                pass                 # results() raises why
+
+    def results(self) -> Iterator[tuple[str, float]]:
+        """``(task, seconds)`` for each task sent, in order, as each one finishes (waiting
+        for it); no task can be sent after. A task's error or the process's death is
+        raised here."""
+        if self._child is None:
+            for task, state in self._pending:
+                yield task, _timed(lambda name: self.work(name, state), task)
             return
         try:
+            try:
+                self._orders.send(None)  # no more: the process ends once its tasks are done
+            except BrokenPipeError:  # it ended already: its reports say why
+                pass
+            self._close_orders()
             yield from _reports([self._child], block=True)
         finally:
             self.stop()
@@ -131,12 +165,55 @@ class Aside:
         """Stop the forked process if it still runs (what it was doing is lost)."""
         if self._child is not None:
             self._child.stop()
+            self._close_orders()
+
+    def _close_orders(self) -> None:
+        _ORDERS_SENT.discard(self._orders)
+        self._orders.close()
 
     def __enter__(self) -> Aside:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _OrderTaker:
+    """In an :class:`Aside`'s process: its tasks, as this process's orders bring them, run
+    once ``ready()`` has (its error, if any, is the first task's)."""
+
+    def __init__(self, orders, state: dict, ready):
+        self.orders, self.state, self.ready = orders, state, ready
+        self.queue: list[str] = []
+        self.started = False
+        self.not_ready: BaseException | None = None
+
+    def run(self, work):
+        def run(task: str):
+            if self.not_ready is not None:
+                raise self.not_ready
+            return work(task, self.state)
+        return run
+
+    def __call__(self) -> str | None:
+        if not self.started:
+            self.started = True
+            try:
+                if self.ready is not None:
+                    self.ready()
+            except Exception as error:  # noqa: BLE001 - reported with the first task
+                self.not_ready = error
+        while not self.queue:
+            try:
+                order = self.orders.recv()
+            except EOFError:  # the parent ended
+                return None
+            if order is None:  # nothing more
+                return None
+            tasks, changes = order
+            self.state.update(changes)
+            self.queue.extend(tasks)
+        return self.queue.pop(0)
 
 
 def _timed(work, task) -> float:
@@ -153,6 +230,8 @@ def _serve(take, work, sender) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for end in list(_ORDERS_SENT):  # the parent's ends, which a fork copied: closed here,
+        end.close()                 # so that an Aside's process sees its parent end
     with sender:
         while (task := take()) is not None:
             sender.send(("start", task, None))

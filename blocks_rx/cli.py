@@ -693,8 +693,9 @@ def _run(scores, out, options: dict, say=print, demo: bool = False,
 
     started = time.perf_counter()
     with staging(out) as staged:  # taken first: a busy or foreign folder fails at once
-        with DrawnAhead(staged.path) as ahead:  # the pictures that need no groups, meanwhile
-            result = analyze(scores, before_groups=ahead.start, **options)
+        with DrawnAhead(staged.path, explorer=explorer is not None) as ahead:  # made meanwhile
+            result = analyze(scores, before_ordering=ahead.prepare, before_groups=ahead.draw,
+                             **options)
             written = write_into(result, staged.path, explorer=explorer is not None,
                                  explorer_options=explorer, ahead=ahead)
         staged.commit()

@@ -161,6 +161,7 @@ def analyze(
     order: str | None = None,
     progress: bool | None = None,
     engine: str = "numpy",
+    before_ordering=None,
     before_groups=None,
     **options,
 ) -> Analysis:
@@ -197,11 +198,12 @@ def analyze(
         similarity. Everything the summary needs from the scores (a row sample for the
         distribution check, the predictions for the confusion matrix) is gathered in the
         same pass over the input.
-    before_groups : callable, optional
-        Called with the analysis so far, ordered and summarised (its ``findings`` None),
-        just before the groups are sought; not called when none are. ``blocks-rx analyze``
-        draws the pictures that need no groups there, in another process
-        (:class:`blocks_rx.results.DrawnAhead`).
+    before_ordering, before_groups : callable, optional
+        Called with the analysis so far: the similarity and its summary, before the classes
+        are ordered (``ordering`` None); then ordered as well, just before the groups are
+        sought (``findings`` None; not called when none are). ``blocks-rx analyze`` starts
+        the process that draws the pictures at the first, and sends it the order at the
+        second (:class:`blocks_rx.results.DrawnAhead`).
     **options
         The chosen methods' own options (``linkage``, ``distance``, ``hclust_backend``,
         ``taxonomy``, ``control``, ``n_groups``, ``fuzzifier``...; the engine's ``device``
@@ -232,27 +234,28 @@ def analyze(
         gathered.complete(scores)
         if drop_constant and similarity.constant_classes:
             scores, similarity = _drop_constant(scores, similarity)
-        with stage(_ordering_step(ordering, backend, ordering_options)):
-            arranged = order_classes(similarity, ordering, **ordering_options)
-        timings["ordering"] = arranged.seconds
-        found = _after_ordering(scores, similarity, arranged, gathered, timings,
-                                criteria=criteria, cuts=cuts, seed=seed, transform=transform)
-        so_far = Analysis(scores=scores, similarity=similarity, ordering=arranged,
-                          timings=timings, warnings=tuple(caught), plan=plan, **found)
+        with _timed(timings, "summary"), stage("summary"):
+            summary = _summary(scores, similarity, transform, gathered, seed)
+        summarised = Analysis(scores=scores, similarity=similarity, ordering=None, cuts={},
+                              timings=timings, warnings=tuple(caught), plan=plan, **summary)
+        if before_ordering is not None:
+            before_ordering(summarised)
+        so_far = _ordered(summarised, ordering, backend, ordering_options, criteria, cuts)
         if before_groups is not None and groups is not None:
             before_groups(so_far)
-        findings = _groups(similarity, arranged, groups, group_options, seed, timings)
+        findings = _groups(similarity, so_far.ordering, groups, group_options, seed, timings)
     return replace(so_far, findings=findings, warnings=tuple(caught))
 
 
-def _after_ordering(scores, similarity, arranged, gathered, timings, *, criteria, cuts, seed,
-                    transform) -> dict:
-    """Criteria, cuts and the summary of an ordered result, as Analysis fields."""
-    found = {"criteria": _criteria(similarity, arranged, timings) if criteria else None,
-             "cuts": _cuts(arranged, cuts)}
-    with _timed(timings, "summary"), stage("summary"):
-        found.update(_summary(scores, similarity, transform, gathered, seed))
-    return found
+def _ordered(summarised: Analysis, ordering: str, backend, options: dict, criteria: bool,
+             cuts) -> Analysis:
+    """The analysis with its classes ordered, the order's cuts and (when asked) criteria."""
+    similarity, timings = summarised.similarity, summarised.timings
+    with stage(_ordering_step(ordering, backend, options)):
+        arranged = order_classes(similarity, ordering, **options)
+    timings["ordering"] = arranged.seconds
+    return replace(summarised, ordering=arranged, cuts=_cuts(arranged, cuts),
+                   criteria=_criteria(similarity, arranged, timings) if criteria else None)
 
 
 def route_options(ordering: str, groups: str | None, options: dict, seed: int):

@@ -32,11 +32,13 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import itertools
 import json
 import time
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._folders import StagedFolder, staging_prefix
+from ._folders import StagedFolder, replace_file, staging_prefix
 from ._forked import Aside, run_side_by_side
 from .errors import MixedResultError, ResultError
 from .names import protect_cell, unprotect_cell
@@ -183,17 +185,21 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
 
     The files are written side by side by ``workers`` processes (this one and forked copies
     of it, :mod:`blocks_rx._forked`; default one per CPU), pictures first: drawing is
-    Python work that threads cannot share out. Pictures drawn ``ahead`` into ``folder``
-    (while the groups were found, :class:`DrawnAhead`) get the run id as they are done.
+    Python work that threads cannot share out. With ``ahead`` (:class:`DrawnAhead`), its
+    processes make the pictures and the page into ``folder`` instead: they are sent what
+    they have not been yet (the groups, :meth:`DrawnAhead.complete`), and each file gets the
+    run id as it is done.
     ``report.json`` comes last, from this process. Its ``timings_s`` hold ``write_data`` and
     ``draw``, the seconds each kind of file took wherever it was written or drawn, and
     ``write_wall``, the wall-clock seconds of writing them all.
     """
     names = result_files(analysis, explorer=explorer)
+    if ahead is not None:
+        if (ahead.dpi, ahead.folder) != (dpi, Path(folder)):
+            raise ValueError(f"the pictures are drawn ahead into {ahead.folder} at "
+                             f"{ahead.dpi} dpi, not into {folder} at {dpi} dpi")
+        ahead.complete(analysis, explorer_options if explorer else None)
     drawn_ahead = ahead.names if ahead is not None else ()
-    if drawn_ahead and (ahead.dpi, ahead.folder) != (dpi, Path(folder)):
-        raise ValueError(f"the pictures were drawn ahead into {ahead.folder} at {ahead.dpi} "
-                         f"dpi, not into {folder} at {dpi} dpi")
     tables = {"order.csv": order_table(analysis)}
     if analysis.findings is not None:
         tables["groups.csv"] = groups_table(analysis)
@@ -236,76 +242,148 @@ def result_files(analysis, *, explorer: bool = True) -> list[str]:
             and (name not in VIEW_FILES or explorer)]
 
 
-#: The pictures that need no groups: :class:`DrawnAhead` draws them while the groups are
-#: found.
-AHEAD_FILES = ("heatmap.png", "distributions.png", "confusion.png")
-
-
 class DrawnAhead:
-    """The pictures of :data:`AHEAD_FILES`, drawn into ``folder`` in a forked process while
-    this one finds the groups, for :func:`write_into` to finish with the rest of the result.
+    """The pictures of a result (:data:`PICTURES`) and its explorer page, made in ``folder``
+    by forked processes while this one still computes, for :func:`write_into` to finish the
+    result with.
 
-    Give :meth:`start` to :func:`blocks_rx.analyze` as ``before_groups``: it is called with
-    the analysis ordered and summarised, before the groups are sought (not at all when no
-    groups are sought). The pictures are the ones :func:`write_into` would draw, the same
-    bytes: the forked process writes each as it is drawn (a result held in a pipe would
-    wait for this process to read it), and :func:`write_into` adds the run id to them
-    once it is known. While it draws, this process's BLAS runs on one thread: the other CPU
-    is taken, and two BLAS threads sharing one CPU wait on each other (the groups took 1.3 s
-    instead of 0.9 s at 2,622 classes on 2 cores). Where forking is not available or one CPU
-    is free (``workers=1``), nothing is drawn early: :func:`write_into` draws them. Leaving
-    the ``with`` block stops the forked process, if an error came first, and gives BLAS its
+    Give :meth:`prepare` to :func:`blocks_rx.analyze` as ``before_ordering`` and :meth:`draw`
+    as ``before_groups``, then this to :func:`write_into` as ``ahead``:
+
+    - :meth:`prepare` forks the process that draws the pictures once the similarity and its
+      summary are known. It loads what drawing needs (matplotlib and its fonts) while this
+      process orders the classes, which R's ``hclust`` does on one CPU.
+    - :meth:`draw` sends it the ordering, and the pictures that need no groups are drawn
+      while this process finds the groups.
+    - :func:`write_into` sends it the groups (:meth:`complete`) and forks one more process
+      for the explorer page (unless ``explorer`` is False): ``groups.png`` and the page are
+      made while this process writes the tables and works out the run id.
+
+    Only what changed since the fork travels, pickled (the ordering, the groups); the
+    similarity and the scores the processes share with this one. The files are the ones
+    :func:`write_into` would make (the pictures byte for byte): each process writes its
+    files as it makes them (a result held in a pipe would wait for this process to read
+    it), and :meth:`finish` adds the run id to them once it is known. While the pictures
+    are drawn, this process's BLAS runs on one thread: the other CPU is taken, and two BLAS
+    threads sharing one CPU wait on each other (the groups took 1.3 s instead of 0.9 s at
+    2,622 classes on 2 cores). Where forking is not available or one CPU is free
+    (``workers=1``), nothing is made early: :func:`write_into` makes it all. Leaving the
+    ``with`` block stops the forked processes, if an error came first, and gives BLAS its
     threads back.
 
     >>> import numpy as np, tempfile, blocks_rx
     >>> S = np.random.default_rng(0).normal(size=(300, 12))
     >>> folder = Path(tempfile.mkdtemp())
     >>> with DrawnAhead(folder) as ahead:
-    ...     analysis = blocks_rx.analyze(S, hclust_backend="python", before_groups=ahead.start)
+    ...     analysis = blocks_rx.analyze(S, hclust_backend="python",
+    ...                                  before_ordering=ahead.prepare, before_groups=ahead.draw)
     ...     names = write_into(analysis, folder, ahead=ahead)
-    >>> ahead.names, "groups.png" in names
-    (('heatmap.png', 'distributions.png'), True)
+    >>> ahead.names
+    ('heatmap.png', 'distributions.png', 'groups.png', 'explorer.html')
     """
 
-    def __init__(self, folder, *, dpi: int = 150, workers: int | None = None):
-        self.folder, self.dpi, self.workers = Path(folder), dpi, workers
+    def __init__(self, folder, *, dpi: int = 150, explorer: bool = True,
+                 workers: int | None = None):
+        self.folder, self.dpi, self.explorer, self.workers = Path(folder), dpi, explorer, workers
         self.names: tuple[str, ...] = ()
-        self._aside: Aside | None = None
+        self._pictures: Aside | None = None
+        self._page: Aside | None = None
         self._blas_limit = None
+        # The processes warn as the code that made this one does, not as analyze does (it
+        # shows every warning, and forks them inside its warning capture).
+        self._warnings = (warnings.filters[:], warnings.showwarning)
 
-    def start(self, analysis) -> None:
-        """Start drawing the pictures of ``analysis`` that need no groups."""
-        def draw(name: str) -> None:
-            (self.folder / name).write_bytes(draw_png(name, analysis, self.dpi))
+    def prepare(self, analysis) -> None:
+        """Start the process that draws the pictures, which gets ready to draw ``analysis``
+        (the similarity and its summary known, not yet its order)."""
+        from .plot._common import get_ready_to_draw
 
-        self.names = tuple(name for name in AHEAD_FILES if name in result_files(analysis))
-        self._aside = Aside(self.names, draw, workers=self.workers)
-        if self._aside.forked:
+        def ready() -> None:
+            self._warn_as_made()
+            get_ready_to_draw()
+
+        self._pictures = Aside(self._draw, state=_fields(analysis), ready=ready,
+                               workers=self.workers)
+
+    def draw(self, analysis) -> None:
+        """Draw the pictures of ``analysis`` not sent yet (starting the processes now if
+        :meth:`prepare` has not)."""
+        if self._pictures is None:
+            self.prepare(analysis)
+        self._send(self._pictures, [name for name in result_files(analysis, explorer=False)
+                                    if name in PICTURES], analysis)
+        if self._pictures.forked and self._blas_limit is None:
             from threadpoolctl import threadpool_limits
 
             self._blas_limit = threadpool_limits(1)
 
+    def complete(self, analysis, explorer_options: dict | None = None) -> None:
+        """``analysis`` is complete: draw what is left of it, the page with
+        ``explorer_options`` (:func:`blocks_rx.explore`'s ``examples``, ``taxonomy``)."""
+        self.draw(analysis)
+        if self.explorer and self._pictures.forked and self._page is None:
+            self._page = Aside(self._draw, state=_fields(analysis), ready=self._warn_as_made,
+                               workers=self.workers)
+            self._send(self._page, [PAGE], analysis,
+                       explorer_options=dict(explorer_options or {}))
+
     def finish(self, run_id: str):
-        """Add ``run_id`` to each picture as it is done (waiting for it); yields ``(name,
-        seconds it took to draw)``."""
+        """Add ``run_id`` to each file as it is done (waiting for it); yields ``(name,
+        seconds it took)``. Nothing can be sent after."""
         self._release_blas()
-        for name, seconds in self._aside.results():
-            path = self.folder / name
-            path.write_bytes(png_with_text(path.read_bytes(), RUN_ID_KEY, run_id))
-            yield name, seconds
+        for process in (self._pictures, self._page):
+            if process is None or not process.forked:
+                continue
+            for name, seconds in process.results():
+                add_run_id(self.folder / name, run_id)
+                yield name, seconds
+
+    def _send(self, process: Aside, names: list[str], analysis, **extra) -> None:
+        names = [name for name in names if name not in self.names]
+        if not names or not process.forked:
+            return
+        changes = {key: value for key, value in {**_fields(analysis), **extra}.items()
+                   if key in _CHANGED_IN_PLACE or process.state.get(key, _MISSING) is not value}
+        process.send(names, changes)
+        self.names += tuple(names)
+
+    def _warn_as_made(self) -> None:
+        warnings.filters[:], warnings.showwarning = self._warnings[0], self._warnings[1]
+        warnings._filters_mutated()  # as catch_warnings does: the filters' cache is stale
+
+    def _draw(self, name: str, state: dict) -> None:
+        """Write the file ``name`` as :func:`write_into` does, without the run id."""
+        from .pipeline import Analysis
+
+        analysis = Analysis(**{key: value for key, value in state.items()
+                               if key != "explorer_options"})
+        WRITERS[name](analysis, self.folder / name, run_id=None, dpi=self.dpi,
+                      explorer_options=state.get("explorer_options") or {})
 
     def __enter__(self) -> DrawnAhead:
         return self
 
     def __exit__(self, *exc) -> None:
         self._release_blas()
-        if self._aside is not None:
-            self._aside.stop()
+        for process in (self._pictures, self._page):
+            if process is not None:
+                process.stop()
 
     def _release_blas(self) -> None:
         if self._blas_limit is not None:
             self._blas_limit.restore_original_limits()
             self._blas_limit = None
+
+
+_MISSING = object()
+#: Fields of an Analysis that ``analyze`` changes in place: sent to the drawing process even
+#: when the object is the one it has.
+_CHANGED_IN_PLACE = ("timings",)
+
+
+def _fields(analysis) -> dict:
+    """The fields of an Analysis, by name (the objects themselves, not copies)."""
+    return {f.name: getattr(analysis, f.name) for f in dataclasses.fields(analysis)}
 
 
 def _is_drawn(name: str) -> bool:
@@ -510,15 +588,40 @@ def png_with_text(png: bytes, key: str, value: str) -> bytes:
 
 def _write_picture(name: str):
     def write_picture(analysis, path: Path, *, run_id, dpi, **_) -> None:
-        path.write_bytes(png_with_text(draw_png(name, analysis, dpi), RUN_ID_KEY, run_id))
-    write_picture.__doc__ = f"Draw ``{name}`` with the run id in its metadata."
+        png = draw_png(name, analysis, dpi)
+        path.write_bytes(png if run_id is None else png_with_text(png, RUN_ID_KEY, run_id))
+    write_picture.__doc__ = (f"Draw ``{name}`` with the run id in its metadata (None: not "
+                             "known yet, :func:`add_run_id` adds it).")
     return write_picture
 
 
-def _write_explorer(analysis, path: Path, *, run_id, explorer_options, **_) -> None:
+#: The explorer page of a result.
+PAGE = "explorer.html"
+
+
+def explorer_page(analysis, explorer_options: dict) -> str:
+    """The explorer page of ``analysis`` (:func:`blocks_rx.explore`), naming no run id yet:
+    :func:`blocks_rx.explorer.page.with_run_id` adds it."""
     from .explorer import explore
 
-    explore(analysis, run_id=run_id, **explorer_options).save(path)
+    return explore(analysis, **explorer_options).html
+
+
+def _write_explorer(analysis, path: Path, *, run_id, explorer_options, **_) -> None:
+    from .explorer.page import with_run_id
+
+    page = explorer_page(analysis, explorer_options)
+    replace_file(path, page if run_id is None else with_run_id(page, run_id))
+
+
+def add_run_id(path: Path, run_id: str) -> None:
+    """Name ``run_id`` in a picture or page written without it (``run_id=None``)."""
+    if path.name == PAGE:
+        from .explorer.page import with_run_id
+
+        replace_file(path, with_run_id(path.read_text(encoding="utf-8"), run_id))
+    else:
+        path.write_bytes(png_with_text(path.read_bytes(), RUN_ID_KEY, run_id))
 
 
 def _write_report(analysis, path: Path, *, report, **_) -> None:

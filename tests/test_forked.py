@@ -139,32 +139,73 @@ def test_a_result_written_side_by_side_equals_one_written_in_one_process(tmp_pat
 # --------------------------------------------------------------------------- Aside
 
 
+def _aside_work(folder, seconds=0.2):
+    """An Aside's work: record the process and the state's "value" in a file named by the task."""
+    def work(task, state):
+        time.sleep(seconds)
+        (folder / task).write_text(f"{os.getpid()} {state.get('value')}")
+    return work
+
+
+def _sent(aside, tasks, changes=None):
+    aside.send(tasks, changes)
+    return aside
+
+
 def test_aside_runs_in_another_process_while_this_one_goes_on(tmp_path):
     started = time.perf_counter()
-    with Aside(["a", "b"], _recording(tmp_path, 0.5)) as aside:
+    with _sent(Aside(_aside_work(tmp_path, 0.5)), ["a", "b"]) as aside:
         assert time.perf_counter() - started < 0.4  # the tasks have not held this process
         finished = [task for task, _ in aside.results()]
     assert finished == ["a", "b"]
-    assert {(tmp_path / task).read_text() for task in finished} != {str(os.getpid())}
+    assert {(tmp_path / task).read_text().split()[0] for task in finished} != {str(os.getpid())}
     assert time.perf_counter() - started < 1.5  # 2 x 0.5 s there, not more here
     assert multiprocessing.active_children() == []
 
 
-def test_aside_sees_this_process_as_it_was_at_the_start(tmp_path):
+def test_aside_sees_this_process_as_it_was_at_the_start_and_the_changes_sent(tmp_path):
     box = {"value": "before"}
-    with Aside(["a"], lambda task: (tmp_path / task).write_text(box["value"])) as aside:
-        box["value"] = "after"
+    with Aside(lambda task, state: (tmp_path / task).write_text(
+            f"{box['value']} {state['value']}"), state={"value": "first"}) as aside:
+        box["value"] = "after"  # changed here after the fork: not seen there
+        aside.send(["a"])
+        aside.send(["b"], {"value": "second"})  # sent: seen by the tasks sent with it
+        assert [task for task, _ in aside.results()] == ["a", "b"]
+    assert (tmp_path / "a").read_text() == "before first"
+    assert (tmp_path / "b").read_text() == "before second"
+
+
+def test_aside_gets_ready_before_its_tasks_come(tmp_path):
+    def ready():
+        time.sleep(0.5)
+        (tmp_path / "ready").write_text(str(time.monotonic()))
+
+    started = time.perf_counter()
+    with Aside(_aside_work(tmp_path, 0), ready=ready) as aside:
+        assert time.perf_counter() - started < 0.4  # getting ready holds this process not
+        time.sleep(0.8)  # this process works meanwhile; then the tasks come
+        sent = time.monotonic()
+        aside.send(["a"])
         assert [task for task, _ in aside.results()] == ["a"]
-    assert (tmp_path / "a").read_text() == "before"
+    assert float((tmp_path / "ready").read_text()) < sent  # ready before the task was sent
+
+
+def test_an_aside_that_cannot_get_ready_fails_its_first_task():
+    def ready():
+        raise ImportError("no module named 'drawing'")
+
+    with _sent(Aside(lambda task, state: None, ready=ready), ["a"]) as aside:
+        with pytest.raises(ImportError, match="no module named 'drawing'"):
+            list(aside.results())
+    assert multiprocessing.active_children() == []
 
 
 def test_aside_raises_the_error_of_its_task_and_stops():
-    def work(task):
+    def work(task, state):
         if task == "b":
             raise ValueError(f"class {task!r} is broken")
-        return task
 
-    with Aside(["a", "b", "c"], work) as aside:
+    with _sent(Aside(work), ["a", "b", "c"]) as aside:
         found = aside.results()
         assert next(found)[0] == "a"
         with pytest.raises(ValueError, match="class 'b' is broken"):
@@ -173,26 +214,43 @@ def test_aside_raises_the_error_of_its_task_and_stops():
 
 
 def test_aside_that_dies_is_reported_with_its_task():
-    with Aside(["a"], lambda task: os.kill(os.getpid(), signal.SIGKILL)) as aside:
+    with _sent(Aside(lambda task, state: os.kill(os.getpid(), signal.SIGKILL)), ["a"]) as aside:
         with pytest.raises(RuntimeError, match="exit code -9 while writing a"):
             list(aside.results())
 
 
 def test_leaving_the_block_stops_an_aside_still_running(tmp_path):
     with pytest.raises(KeyError):
-        with Aside(["a", "b"], _recording(tmp_path, 0.5)):
+        with _sent(Aside(_aside_work(tmp_path, 0.5)), ["a", "b"]):
             raise KeyError("the work of this process failed")
     assert multiprocessing.active_children() == []
     time.sleep(1.2)
     assert list(tmp_path.iterdir()) == []  # killed before it wrote anything
 
 
+def test_asides_side_by_side_each_end_when_told(tmp_path):
+    # Each forked process holds copies of the pipes made before it: an Aside's process must
+    # still end when its own parent says so, whatever the others hold.
+    (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
+    first = _sent(Aside(_aside_work(tmp_path / "one", 0)), ["a"])
+    second = _sent(Aside(_aside_work(tmp_path / "two", 0)), ["b"])
+    with first, second:
+        started = time.perf_counter()
+        assert [task for task, _ in first.results()] == ["a"]  # second still runs
+        assert [task for task, _ in second.results()] == ["b"]
+        assert time.perf_counter() - started < 10
+    assert multiprocessing.active_children() == []
+
+
 def test_aside_with_one_worker_runs_in_results_here(tmp_path):
-    with Aside(["a", "b"], _recording(tmp_path, 0), workers=1) as aside:
+    with Aside(_aside_work(tmp_path, 0), state={"value": 1}, workers=1) as aside:
+        aside.send(["a"])
+        aside.send(["b"], {"value": 2})
         assert multiprocessing.active_children() == [] and list(tmp_path.iterdir()) == []
         finished = [task for task, _ in aside.results()]
     assert finished == ["a", "b"]
-    assert {(tmp_path / task).read_text() for task in finished} == {str(os.getpid())}
+    assert [(tmp_path / task).read_text() for task in finished] == [f"{os.getpid()} 1",
+                                                                    f"{os.getpid()} 2"]
 
 
 # --------------------------------------------------------------------------- DrawnAhead
@@ -204,22 +262,26 @@ def _blas_threads() -> set:
     return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
-def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
+def test_files_made_ahead_equal_those_made_with_the_rest(tmp_path):
     threads_before = _blas_threads()
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
-    labels = scores.argmax(axis=1)  # with labels: confusion.png is drawn ahead too
+    labels = scores.argmax(axis=1)  # with labels: confusion.png too
     seen = []
 
-    def start(analysis):
-        seen.append(analysis.findings)
-        ahead.start(analysis)
+    def prepare(analysis):
+        seen.append(("prepare", analysis.ordering, analysis.example_values is not None))
+        ahead.prepare(analysis)
         seen.append(len(multiprocessing.active_children()))
+
+    def draw(analysis):
+        seen.append(("draw", analysis.ordering is not None, analysis.findings))
+        ahead.draw(analysis)
         seen.append(_blas_threads())
 
     (tmp_path / "ahead").mkdir()
     with DrawnAhead(tmp_path / "ahead", workers=2) as ahead:
         analysis = analyze(load_scores(scores, labels=labels), hclust_backend="python",
-                           seed=0, before_groups=start)
+                           seed=0, before_ordering=prepare, before_groups=draw)
         # Each picture is written as it is drawn, before this process asks for it: a
         # forked process that handed its PNG over a pipe would wait on the full pipe.
         deadline = time.monotonic() + 60
@@ -227,28 +289,34 @@ def test_pictures_drawn_ahead_equal_those_drawn_with_the_rest(tmp_path):
             assert time.monotonic() < deadline, sorted(os.listdir(tmp_path / "ahead"))
             time.sleep(0.05)
         names = write_into(analysis, tmp_path / "ahead", ahead=ahead)
-    # Called before the groups, drawing in a forked process, this process's BLAS on one
-    # thread meanwhile and on all of them again afterwards.
-    assert seen == [None, 1, {1}]
+    # Started before the ordering (summary known, no order yet), sent the order before the
+    # groups, this process's BLAS on one thread while they draw and on all of them after.
+    assert seen == [("prepare", None, True), 1, ("draw", True, None), {1}]
     assert _blas_threads() == threads_before
-    assert ahead.names == ("heatmap.png", "distributions.png", "confusion.png")
+    assert ahead.names == ("heatmap.png", "distributions.png", "confusion.png", "groups.png",
+                           "explorer.html")
     assert analysis.findings is not None and "groups.png" in names
     alone = write(analysis, tmp_path / "alone", workers=1)
     for name in set(names) - {"report.json", "explorer.html"}:  # the page's ids are random
         assert (tmp_path / "ahead" / name).read_bytes() == alone[name].read_bytes(), name
     report = json.loads((tmp_path / "ahead" / "report.json").read_text())
     assert report["run_id"] == json.loads(alone["report.json"].read_text())["run_id"]
+    page = (tmp_path / "ahead" / "explorer.html").read_text(encoding="utf-8")
+    assert f'<meta name="blocks-rx-run-id" content="{report["run_id"]}">' in page
     assert multiprocessing.active_children() == []
 
 
-def test_nothing_is_drawn_ahead_without_groups(tmp_path):
+def test_without_groups_the_pictures_are_drawn_ahead_at_the_write(tmp_path):
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
     (tmp_path / "out").mkdir()
-    with DrawnAhead(tmp_path / "out") as ahead:
+    with DrawnAhead(tmp_path / "out", explorer=False) as ahead:
         analysis = analyze(scores, hclust_backend="python", groups=None,
-                           before_groups=ahead.start)
-        names = write_into(analysis, tmp_path / "out", ahead=ahead)
-    assert ahead.names == () and "heatmap.png" in names
+                           before_ordering=ahead.prepare, before_groups=ahead.draw)
+        assert ahead.names == ()  # never called before groups that are not sought
+        names = write_into(analysis, tmp_path / "out", ahead=ahead, explorer=False)
+    assert ahead.names == ("heatmap.png", "distributions.png")
+    assert "heatmap.png" in names and "explorer.html" not in names
+    assert multiprocessing.active_children() == []
 
 
 def test_an_error_while_drawing_ahead_fails_the_write(tmp_path, monkeypatch):
@@ -262,7 +330,37 @@ def test_an_error_while_drawing_ahead_fails_the_write(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="no room for the heatmap"):
         (tmp_path / "out").mkdir()
         with DrawnAhead(tmp_path / "out") as ahead:
-            analysis = analyze(scores, hclust_backend="python", before_groups=ahead.start)
+            analysis = analyze(scores, hclust_backend="python", before_ordering=ahead.prepare,
+                               before_groups=ahead.draw)
             write_into(analysis, tmp_path / "out", ahead=ahead)
     assert multiprocessing.active_children() == []
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_an_aside_whose_parent_is_killed_ends_too(tmp_path):
+    # The process waits for orders; its parent's end of the pipe is the only one left open
+    # (its own copy, and those of Asides forked later, are closed), so it sees the end.
+    script = (
+        "import os, signal, sys\n"
+        "from blocks_rx._forked import Aside\n"
+        "first = Aside(lambda task, state: None)\n"
+        "second = Aside(lambda task, state: None)\n"
+        "print(first._child.process.pid, second._child.process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    pids = [int(pid) for pid in run.stdout.split()]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"processes {pids} still wait for orders"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as handle:  # a zombie has ended
+        return handle.read().split(")")[-1].split()[0] != "Z"

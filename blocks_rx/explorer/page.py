@@ -56,9 +56,24 @@ def build_html(content: Content) -> str:
     document.add_root(layout)
     document.js_on_event(DocumentReady, start)
     page = file_html(document, INLINE, title=f"blocks-rx explorer: {content.title}")
-    meta = (f'<meta name="blocks-rx-run-id" content="{html.escape(content.run_id)}">\n'
-            '<meta name="generator" content="blocks-rx">')
-    return page.replace("<head>", "<head>\n" + meta, 1)
+    meta = _RUN_ID_META.format("") + '\n<meta name="generator" content="blocks-rx">'
+    return with_run_id(page.replace("<head>", "<head>\n" + meta, 1), content.run_id)
+
+
+_RUN_ID_META = '<meta name="blocks-rx-run-id" content="{}">'
+
+
+def with_run_id(page: str, run_id: str) -> str:
+    """A page that :func:`build_html` built for no run id (``content.run_id`` empty), naming
+    ``run_id``: a result's page can be built before its run id, a hash of all of it, is known.
+
+    >>> with_run_id('<head><meta name="blocks-rx-run-id" content=""></head>', "abc")
+    '<head><meta name="blocks-rx-run-id" content="abc"></head>'
+    """
+    empty = _RUN_ID_META.format("")
+    if empty not in page:
+        raise ValueError("not a page built for no run id (no empty blocks-rx-run-id meta)")
+    return page.replace(empty, _RUN_ID_META.format(html.escape(run_id)), 1)
 
 
 def _handler(name: str):

@@ -89,6 +89,22 @@ def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: flo
                     fontsize=title_size)
 
 
+def get_ready_to_draw() -> None:
+    """Load what drawing a picture needs (matplotlib, its Agg canvas, the fonts, the colour
+    maps) by drawing a small labelled heatmap: a process that will draw does this while it
+    waits for what to draw (:class:`blocks_rx.results.DrawnAhead`).
+
+    >>> get_ready_to_draw()
+    """
+    import io
+
+    import numpy as np
+
+    from ._heatmap import heatmap
+
+    heatmap(np.eye(3), title="ready").savefig(io.BytesIO(), format="png", dpi=MEASURE_DPI)
+
+
 def move_beside(fig, left, right, gap: float = 0.35) -> None:
     """Move the axes ``right`` (drawn anywhere right of ``left``) so that ``gap`` inches
     separate everything drawn with ``left`` from everything drawn with ``right``."""
