@@ -26,8 +26,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import wait
@@ -180,12 +182,17 @@ class Aside:
 
 class _OrderTaker:
     """In an :class:`Aside`'s process: its tasks, as this process's orders bring them, run
-    once ``ready()`` has (its error, if any, is the first task's)."""
+    once ``ready()`` has (its error, if any, is the first task's).
+
+    A thread reads the orders as they come, so the parent never waits for a task to end
+    before it can send the next (an order larger than the pipe's buffer, the groups, say,
+    would hold it until then).
+    """
 
     def __init__(self, orders, state: dict, ready):
         self.orders, self.state, self.ready = orders, state, ready
-        self.queue: list[str] = []
-        self.started = False
+        self.tasks: list[str] = []
+        self.received: queue.SimpleQueue | None = None
         self.not_ready: BaseException | None = None
 
     def run(self, work):
@@ -196,24 +203,32 @@ class _OrderTaker:
         return run
 
     def __call__(self) -> str | None:
-        if not self.started:
-            self.started = True
+        if self.received is None:
+            self.received = queue.SimpleQueue()
+            threading.Thread(target=self._receive, daemon=True).start()
             try:
                 if self.ready is not None:
                     self.ready()
             except Exception as error:  # noqa: BLE001 - reported with the first task
                 self.not_ready = error
-        while not self.queue:
-            try:
-                order = self.orders.recv()
-            except EOFError:  # the parent ended
-                return None
-            if order is None:  # nothing more
+        while not self.tasks:
+            order = self.received.get()
+            if order is None:  # nothing more, or the parent ended
                 return None
             tasks, changes = order
             self.state.update(changes)
-            self.queue.extend(tasks)
-        return self.queue.pop(0)
+            self.tasks.extend(tasks)
+        return self.tasks.pop(0)
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                order = self.orders.recv()
+            except EOFError:
+                order = None
+            self.received.put(order)
+            if order is None:
+                return
 
 
 def _timed(work, task) -> float:
