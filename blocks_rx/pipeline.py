@@ -234,10 +234,8 @@ def analyze(
         gathered.complete(scores)
         if drop_constant and similarity.constant_classes:
             scores, similarity = _drop_constant(scores, similarity)
-        with _timed(timings, "summary"), stage("summary"):
-            summary = _summary(scores, similarity, transform, gathered, seed)
-        summarised = Analysis(scores=scores, similarity=similarity, ordering=None, cuts={},
-                              timings=timings, warnings=tuple(caught), plan=plan, **summary)
+        summarised = _summarised(scores, similarity, transform, gathered, seed, timings,
+                                 plan=plan, warnings=tuple(caught))
         if before_ordering is not None:
             before_ordering(summarised)
         so_far = _ordered(summarised, ordering, backend, ordering_options, criteria, cuts)
@@ -245,6 +243,15 @@ def analyze(
             before_groups(so_far)
         findings = _groups(similarity, so_far.ordering, groups, group_options, seed, timings)
     return replace(so_far, findings=findings, warnings=tuple(caught))
+
+
+def _summarised(scores, similarity, transform, gathered, seed, timings, **fields) -> Analysis:
+    """The analysis with the similarity's summary (the Fig. 1 check, the confusions), not
+    yet ordered (``ordering`` None)."""
+    with _timed(timings, "summary"), stage("summary"):
+        summary = _summary(scores, similarity, transform, gathered, seed)
+    return Analysis(scores=scores, similarity=similarity, ordering=None, cuts={},
+                    timings=timings, **fields, **summary)
 
 
 def _ordered(summarised: Analysis, ordering: str, backend, options: dict, criteria: bool,

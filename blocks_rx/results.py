@@ -216,7 +216,9 @@ def write_into(analysis, folder: Path, *, dpi: int = 150, explorer: bool = True,
                    key=lambda name: not _is_drawn(name))
     spent = {"write_data": 0.0, "draw": 0.0}
     started = time.perf_counter()
-    written = run_side_by_side(files, write_file, workers)
+    # Data files alone (the pictures made ahead) take milliseconds: not worth a fork.
+    written = run_side_by_side(files, write_file,
+                               workers if any(map(_is_drawn, files)) else 1)
     if drawn_ahead:
         written = itertools.chain(written, ahead.finish(run_id))
     for name, seconds in progress(written, total=len(files) + len(drawn_ahead),
