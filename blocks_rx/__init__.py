@@ -11,27 +11,30 @@ split groups and failed groups a classifier has formed.
 >>> sorted(ordering.order.tolist()) == list(range(8))
 True
 
-Importing this package starts no R, imports neither torch nor matplotlib.pyplot.
+Importing this package imports nothing heavy: each name below is imported on first use
+(numpy with the first of them), so ``blocks-rx`` can set up the process before numpy loads
+(:func:`blocks_rx.cli.console`). No R starts, neither torch nor matplotlib.pyplot loads.
 """
 
 __version__ = "0.2.0"
 
 import warnings as _warnings
 
-from .comparison import Comparison, compare
-from .errors import BlocksInputError
-from .explorer import Explorer, explore
-from .export import export_csv, export_rds, to_r
-from .ordering import Ordering, hclust, order_classes
-from .pipeline import Analysis, analyze
-from .quality import QualityReport, quality_report
-from .r_files import r_scripts_dir
-from .results import StoredResult
-from .results import read as read_result
-from .results import write as write_result
-from .scores import Scores, ScoresError, load_scores
-from .similarity import Similarity
-from .similarity import compute as compute_similarity
+#: The public names, by the module that defines them (and their name there, where it differs).
+_EXPORTS = {
+    "Analysis": "pipeline", "analyze": "pipeline",
+    "BlocksInputError": "errors",
+    "Comparison": "comparison", "compare": "comparison",
+    "Explorer": "explorer", "explore": "explorer",
+    "Ordering": "ordering", "hclust": "ordering", "order_classes": "ordering",
+    "QualityReport": "quality", "quality_report": "quality",
+    "Scores": "scores", "ScoresError": "scores", "load_scores": "scores",
+    "Similarity": "similarity", "compute_similarity": ("similarity", "compute"),
+    "StoredResult": "results", "read_result": ("results", "read"),
+    "write_result": ("results", "write"),
+    "export_csv": "export", "export_rds": "export", "to_r": "export",
+    "r_scripts_dir": "r_files",
+}
 
 __all__ = [
     "Analysis", "BlocksInputError", "Comparison", "Explorer", "explore", "Ordering", "Scores", "ScoresError", "Similarity",
@@ -46,7 +49,9 @@ def write_outputs(analysis, out_dir, **kwargs):
     """Deprecated name of :func:`write_result`."""
     _warnings.warn("blocks_rx.write_outputs is now blocks_rx.write_result", DeprecationWarning,
                    stacklevel=2)
-    return write_result(analysis, out_dir, **kwargs)
+    from .results import write
+
+    return write(analysis, out_dir, **kwargs)
 
 
 def read_outputs(out_dir):
@@ -54,7 +59,9 @@ def read_outputs(out_dir):
     (similarity, ordering, report) as before."""
     _warnings.warn("blocks_rx.read_outputs is now blocks_rx.read_result", DeprecationWarning,
                    stacklevel=2)
-    stored = read_result(out_dir)
+    from .results import read
+
+    stored = read(out_dir)
     return stored.similarity, stored.ordering, stored.report
 
 
@@ -64,8 +71,18 @@ _SUBMODULES = ("plot", "groups", "figures", "datasets", "torch", "readers")
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        import importlib
+    import importlib
 
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        module, attribute = (_EXPORTS[name] if isinstance(_EXPORTS[name], tuple)
+                             else (_EXPORTS[name], name))
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        globals()[name] = value  # imported once: the next lookup finds it here
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

@@ -189,10 +189,11 @@ class Entry:
                 else o.default for o in self.options}
 
     def facts(self) -> dict:
-        """The kind-specific facts of this entry, as plain values (for tables and JSON)."""
+        """The kind-specific facts of this entry, as plain values (for tables and JSON); its
+        other callables (a group method's ``load``) are not facts."""
         skip = {"name", "function", "description", "options"}
         return {k: v.label if isinstance(v, Cost) else v for k, v in self.__dict__.items()
-                if k not in skip}
+                if k not in skip and not callable(v)}
 
 
 E = TypeVar("E", bound=Entry)

@@ -253,6 +253,34 @@ def test_aside_with_one_worker_runs_in_results_here(tmp_path):
                                                                     f"{os.getpid()} 2"]
 
 
+# --------------------------------------------------------------------------- idle_thread
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no idle scheduling class here")
+def test_idle_thread_runs_the_work_in_the_idle_class_and_is_done_at_the_end():
+    import threading
+
+    from blocks_rx._idle import idle_thread
+
+    seen = []
+
+    def work():
+        time.sleep(0.2)  # still running when the block ends: the end waits for it
+        seen.append((threading.current_thread().name,
+                     os.sched_getscheduler(threading.get_native_id()) == os.SCHED_IDLE))
+
+    with idle_thread(work, name="example"):
+        pass
+    assert seen == [("example", True)]
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # this thread keeps its class
+
+    def broken():
+        raise RuntimeError("lost")
+
+    with idle_thread(broken, name="broken"):  # its error is the caller's to meet later
+        pass
+
+
 # --------------------------------------------------------------------------- DrawnAhead
 
 
@@ -293,7 +321,8 @@ def test_files_made_ahead_equal_those_made_with_the_rest(tmp_path):
     # groups, this process's BLAS on one thread while they draw and on all of them after.
     assert seen == [("prepare", None, True), 1, ("draw", True, None), {1}]
     assert _blas_threads() == threads_before
-    assert ahead.names == ("heatmap.png", "distributions.png", "confusion.png", "groups.png",
+    # The distributions need no order: sent as the process starts.
+    assert ahead.names == ("distributions.png", "heatmap.png", "confusion.png", "groups.png",
                            "explorer.html")
     assert analysis.findings is not None and "groups.png" in names
     alone = write(analysis, tmp_path / "alone", workers=1)
@@ -306,15 +335,75 @@ def test_files_made_ahead_equal_those_made_with_the_rest(tmp_path):
     assert multiprocessing.active_children() == []
 
 
+def test_a_process_started_before_the_similarity_is_sent_it_not_the_scores(tmp_path,
+                                                                          monkeypatch):
+    from blocks_rx import results
+
+    def recorded(name):
+        drawn = results.PICTURES[name]
+
+        def picture(analysis):  # runs in the forked process: what it has goes to a file
+            with open(tmp_path / "seen.txt", "a") as seen:
+                seen.write(f"{name} {os.getpid()} {analysis.scores is None}\n")
+            return drawn(analysis)
+        return picture
+
+    for name in ("heatmap.png", "distributions.png", "groups.png"):
+        monkeypatch.setitem(results.PICTURES, name, recorded(name))
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    (tmp_path / "ahead").mkdir()
+    with DrawnAhead(tmp_path / "ahead") as ahead:
+        ahead.start(n_classes=9)
+        started = multiprocessing.active_children()
+        analysis = analyze(scores, hclust_backend="python", before_ordering=ahead.prepare,
+                           before_groups=ahead.draw)
+        names = write_into(analysis, tmp_path / "ahead", ahead=ahead)
+    assert len(started) == 1  # forked by start, before analyze
+    assert ahead.names == ("distributions.png", "heatmap.png", "groups.png", "explorer.html")
+    seen = (tmp_path / "seen.txt").read_text().split("\n")[:-1]
+    assert [line.split()[0] for line in seen] == ["distributions.png", "heatmap.png",
+                                                  "groups.png"]
+    # All three drawn in the process start forked, which was never sent the scores.
+    assert {line.split(maxsplit=1)[1] for line in seen} == {f"{started[0].pid} True"}
+    alone = write(analysis, tmp_path / "alone", workers=1)
+    for name in set(names) - {"report.json", "explorer.html"}:
+        assert (tmp_path / "ahead" / name).read_bytes() == alone[name].read_bytes(), name
+    assert multiprocessing.active_children() == []
+
+
+def test_a_similarity_too_large_to_send_waits_for_prepare(tmp_path, monkeypatch):
+    from blocks_rx import results
+
+    monkeypatch.setattr(results, "SENT_UP_TO_CLASSES", 8)
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    forked = []
+
+    def prepare(analysis):
+        forked.append(len(multiprocessing.active_children()))
+        ahead.prepare(analysis)
+        forked.append(len(multiprocessing.active_children()))
+
+    (tmp_path / "out").mkdir()
+    with DrawnAhead(tmp_path / "out", explorer=False) as ahead:
+        ahead.start(n_classes=9)  # 9 classes: more than 8, nothing forked yet
+        analysis = analyze(scores, hclust_backend="python", before_ordering=prepare,
+                           before_groups=ahead.draw)
+        write_into(analysis, tmp_path / "out", ahead=ahead, explorer=False)
+    assert forked == [0, 1]
+    assert ahead.names == ("distributions.png", "heatmap.png", "groups.png")
+
+
 def test_without_groups_the_pictures_are_drawn_ahead_at_the_write(tmp_path):
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
     (tmp_path / "out").mkdir()
     with DrawnAhead(tmp_path / "out", explorer=False) as ahead:
         analysis = analyze(scores, hclust_backend="python", groups=None,
                            before_ordering=ahead.prepare, before_groups=ahead.draw)
-        assert ahead.names == ()  # never called before groups that are not sought
+        # draw is never called before groups that are not sought: the ordered pictures
+        # are sent with the rest, at the write.
+        assert ahead.names == ("distributions.png",)
         names = write_into(analysis, tmp_path / "out", ahead=ahead, explorer=False)
-    assert ahead.names == ("heatmap.png", "distributions.png")
+    assert ahead.names == ("distributions.png", "heatmap.png")
     assert "heatmap.png" in names and "explorer.html" not in names
     assert multiprocessing.active_children() == []
 

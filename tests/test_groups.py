@@ -417,6 +417,68 @@ def test_group_methods_registry_entries():
         assert method.memory_bytes(1000) == int(facts["dense_copies"] * 8e6)
 
 
+def test_analyze_loads_the_group_method_while_the_similarity_is_computed(monkeypatch):
+    import dataclasses
+    import threading
+
+    from blocks_rx import pipeline
+
+    entry = bg.GROUP_METHODS["fuzzy-cmeans"]
+    events = []
+
+    def load():
+        events.append(("load", threading.current_thread().name))
+        entry.load()
+        events.append("loaded")
+
+    def grouped(*args, **kwargs):
+        events.append("groups")
+        return entry.function(*args, **kwargs)
+
+    scores = np.random.default_rng(0).normal(size=(300, 12))
+    scores[:, :4] += 2 * np.random.default_rng(1).normal(size=(300, 1))
+    monkeypatch.setitem(bg.GROUP_METHODS.entries, "fuzzy-cmeans",
+                        dataclasses.replace(entry, function=grouped, load=load))
+    alone = blocks_rx.analyze(scores, hclust_backend="python")
+    assert events == ["groups"]  # 3,600 scores: too few to load them aside
+    events.clear()
+    monkeypatch.setattr(pipeline, "LOAD_WHILE_ABOVE", 0)
+    ahead = blocks_rx.analyze(scores, hclust_backend="python")
+    # In a thread of its own, done before the similarity step ends.
+    assert events == [("load", "blocks-rx: loading the groups"), "loaded", "groups"]
+    assert ahead.findings.report() | {"seconds": 0} == alone.findings.report() | {"seconds": 0}
+
+    def broken():
+        raise ImportError("no compiled code")
+
+    monkeypatch.setitem(bg.GROUP_METHODS.entries, "fuzzy-cmeans",
+                        dataclasses.replace(entry, load=broken))
+    # A failed load is the groups step's to meet (and to raise, if it fails there too).
+    again = blocks_rx.analyze(scores, hclust_backend="python")
+    assert again.findings.report() | {"seconds": 0} == alone.findings.report() | {"seconds": 0}
+
+
+def test_the_group_methods_load_what_their_first_call_runs(tmp_path):
+    # In a fresh process: after load(), the first groups (a failed group among them, whose
+    # residual sums are compiled too) find all their compiled code loaded.
+    np.save(tmp_path / "scores.npy", planted_hierarchy()[0])
+    script = (
+        "import sys, numpy as np, blocks_rx\n"
+        "from blocks_rx.groups import GROUP_METHODS, _cmeans, _residual\n"
+        "GROUP_METHODS['fuzzy-cmeans'].load()\n"
+        "kernels = (_cmeans._iterate, _residual.cross_run_sums)\n"
+        "loaded = [len(kernel.signatures) for kernel in kernels]\n"
+        "found = blocks_rx.analyze(np.load(sys.argv[1]), hclust_backend='python').findings\n"
+        "print(len(found.failed), loaded, [len(kernel.signatures) for kernel in kernels])\n")
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "scores.npy")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "1 [1, 1] [1, 1]"  # nothing compiled or loaded afterwards
+
+
 @pytest.mark.parametrize("name", list(bg.GROUP_METHODS))
 def test_every_group_method_finds_planted_groups_with_its_defaults(small, name):
     method = bg.GROUP_METHODS[name]

@@ -27,6 +27,39 @@ def test_import_loads_no_heavy_optional_modules():
     assert loaded == ""
 
 
+def test_import_loads_no_numpy_and_every_public_name_on_first_use():
+    code = ("import sys, blocks_rx\n"
+            "print('numpy' in sys.modules)\n"
+            "missing = [name for name in blocks_rx.__all__ if name not in dir(blocks_rx)]\n"
+            "from blocks_rx import analyze, compute_similarity, read_result\n"
+            "from blocks_rx.pipeline import analyze as defined\n"
+            "from blocks_rx.similarity import compute\n"
+            "from blocks_rx.results import read\n"
+            "print(missing, analyze is defined, compute_similarity is compute, read_result is read,\n"
+            "      all(getattr(blocks_rx, name) is not None for name in blocks_rx.__all__))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split("\n")[:2] == ["False", "[] True True True True"]
+    with pytest.raises(AttributeError, match="has no attribute 'analyse'"):
+        blocks_rx.analyse  # noqa: B018
+
+
+def test_the_program_lets_openblas_threads_sleep_before_numpy_loads():
+    code = ("import os, sys, blocks_rx.cli as cli\n"
+            "def main():\n"
+            "    import numpy\n"
+            "    print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), 'numpy' in sys.modules)\n"
+            "    return 0\n"
+            "cli.main = main\n"
+            "cli.console()\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True)
+    assert run.stdout.strip() == "4 True"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "OPENBLAS_THREAD_TIMEOUT": "20"}, check=True)
+    assert run.stdout.strip() == "20 True"  # a setting of the user's own is kept
+
+
 def test_datasets_import_loads_none_of_their_dependencies():
     code = ("import sys, blocks_rx.datasets; print(' '.join(m for m in ('langid', 'babel', "
             "'sklearn', 'torch', 'matplotlib.pyplot') if m in sys.modules))")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..ordering import Ordering, matrix_and_names
 from ..registry import Cost, Entry, Option, Registry
@@ -206,6 +209,27 @@ def find_groups(
                          seconds=time.perf_counter() - started)
 
 
+def load_compiled() -> None:
+    """Load the compiled code :func:`find_groups` runs (fuzzy c-means, the failed groups'
+    residual sums) from numba's cache, with numba and SciPy's linear algebra, by running it
+    on a tiny input: 0.5 s of a fresh process on this project's 2-core machines, which its
+    first groups would otherwise spend.
+
+    >>> load_compiled()
+    """
+    import scipy.linalg  # noqa: F401 - the spectrum's eigh
+
+    from . import _cmeans, _residual
+
+    points = np.array([[0.0, 0.1, 1.0, 1.1]])
+    memberships = np.array([[0.9, 0.8, 0.2, 0.1], [0.1, 0.2, 0.8, 0.9]])
+    _cmeans.cmeans(points, 2, 2.0, 1e-5, 2, memberships)
+    two = np.arange(2, dtype=np.int64)
+    # The similarity's own precision: float32 (a float64 one loads on its first use).
+    _residual.cross_run_sums(np.eye(2, dtype=np.float32), two, np.ones(1, dtype=np.int64),
+                             np.zeros(2), two, two)
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -217,6 +241,9 @@ class GroupMethod(Entry):
     ``dense_copies``: how many m x m float64 arrays it holds at its peak beyond the
     similarity matrix, for a memory estimate (:meth:`memory_bytes`).
     ``cost``: how its time grows with the number of classes.
+    ``load``: loads what the method runs (its compiled code from numba's cache, the
+    libraries it uses), so that its first call in a process does not; ``analyze`` calls it
+    while the similarity is computed, on a CPU the similarity leaves free.
 
     >>> GROUP_METHODS["fuzzy-cmeans"].bind({"n_groups": 3})
     {'n_groups': 3, 'fuzzifier': 2.0, 'embedding': 'spectral', 'index': 'eigen'}
@@ -227,6 +254,7 @@ class GroupMethod(Entry):
     needs_tree: bool = True
     dense_copies: float = 0.0
     cost: Cost = field(default_factory=Cost)
+    load: Callable[[], None] | None = None
 
     def memory_bytes(self, m: int) -> int:
         """Estimated peak working memory on ``m`` classes, in bytes."""
@@ -259,4 +287,5 @@ GROUP_METHODS.register(GroupMethod(
     # Time: find_groups on benchmarks/groups.py's planted matrices, 2-core machine: 37 s at
     # 10,000 classes, 99 s at 20,000 (fuzzy c-means 59 s of it, the spectrum 12 s). The
     # spectrum and the split groups grow as m^2 (k fixed), fuzzy c-means as m.
-    needs_tree=True, dense_copies=0.5, cost=Cost("polynomial", 2, 20000, 99.0)))
+    needs_tree=True, dense_copies=0.5, cost=Cost("polynomial", 2, 20000, 99.0),
+    load=load_compiled))

@@ -415,8 +415,7 @@ def _warn_if_collapsed(fit: dict, c: int, filled: bool, embedding: str) -> None:
 def _build_groups(fit: dict, c: int, names, *, candidates, curves, spectrum, layout,
                   threshold, fuzzifier, seed, embedding, index, n_init, started) -> Groups:
     """The chosen fit as read-only :class:`Groups`: numbered groups, overlap, provenance."""
-    import numba
-    import skfuzzy
+    from importlib.metadata import version
 
     memberships, centers = _canonical(fit["u"].T, fit["centers"])
     crisp = np.argmax(memberships, axis=1)
@@ -433,7 +432,7 @@ def _build_groups(fit: dict, c: int, names, *, candidates, curves, spectrum, lay
         threshold_rule="1/c (above uniform membership)" if threshold is None else "given",
         index=index, n_init=n_init, iterations=fit["iterations"],
         seconds=time.perf_counter() - started,
-        versions={"scikit-fuzzy": skfuzzy.__version__, "numba": numba.__version__},
+        versions={"scikit-fuzzy": version("scikit-fuzzy"), "numba": version("numba")},
     )
     for value in (groups.memberships, groups.crisp, groups.overlap, groups.centers,
                   groups.eigenvalues, *groups.curves.values()):
