@@ -593,9 +593,13 @@ PICTURES = {
 def draw_png(name: str, analysis, dpi: int) -> bytes:
     """The PNG bytes of the picture ``name`` of ``analysis``, without the run id (which
     :func:`png_with_text` adds)."""
+    from .plot._common import sharpen_upsampled
+
+    drawn = PICTURES[name](analysis)
+    sharpen_upsampled(getattr(drawn, "figure_", drawn), dpi)
     buffer = io.BytesIO()
-    PICTURES[name](analysis).savefig(buffer, format="png", dpi=dpi,
-                                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+    drawn.savefig(buffer, format="png", dpi=dpi,
+                  pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return buffer.getvalue()
 
 

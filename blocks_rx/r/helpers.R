@@ -41,7 +41,9 @@ blocks_criterion_methods <- function(kind) {
 }
 
 blocks_versions <- function() {
-  seriation <- if (requireNamespace("seriation", quietly = TRUE)) {
+  # Installed or not, read from its DESCRIPTION: loading seriation (and TSP, qap, ca...)
+  # just for its version took 30 ms of every session, which mostly needs only stats.
+  seriation <- if (nzchar(system.file(package = "seriation"))) {
     as.character(utils::packageVersion("seriation"))
   } else NA_character_
   list(R = paste(R.version$major, R.version$minor, sep = "."), seriation = seriation)
