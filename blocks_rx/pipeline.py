@@ -83,11 +83,17 @@ class Analysis:
     def to_frame(self):
         """The order with the group at each cut: the columns of ``order.csv``
         (:meth:`blocks_rx.ordering.Ordering.to_frame`)."""
-        frame = self.ordering.to_frame()
+        import pandas as pd
+
+        return pd.DataFrame(self.columns())
+
+    def columns(self) -> dict:
+        """:meth:`to_frame`'s columns, by name, without pandas."""
+        columns = self.ordering.columns()
         order = np.asarray(self.ordering.order)
         for k, groups in self.cuts.items():
-            frame[f"cluster_k{k}"] = np.asarray(groups)[order]
-        return frame
+            columns[f"cluster_k{k}"] = np.asarray(groups)[order]
+        return columns
 
     def _repr_html_(self) -> str:
         from .summaries import first_names, html_summary, matrix_thumbnail

@@ -461,19 +461,51 @@ def npz_arrays(analysis) -> dict:
 
 def order_table(analysis) -> str:
     """``order.csv``: position (1-based), index, class, and the group at each cut."""
-    table = analysis.to_frame()
-    table["class"] = [protect_cell(c) for c in table["class"]]
-    return table.to_csv(index=False, lineterminator="\n")
+    columns = analysis.columns()
+    columns["class"] = [protect_cell(c) for c in columns["class"]]
+    return csv_text(columns)
 
 
 def groups_table(analysis) -> str:
     """``groups.csv``: class, crisp group, memberships, and the failed/split groups it is in
     (:meth:`blocks_rx.groups.GroupFindings.to_frame`), memberships to 6 decimals."""
-    table = analysis.findings.to_frame().reset_index()
-    table["class"] = [protect_cell(c) for c in table["class"]]
-    members = [c for c in table.columns if c.startswith("membership_")]
-    table[members] = table[members].round(6)
-    return table.to_csv(index=False, lineterminator="\n")
+    columns = analysis.findings.columns()
+    columns["class"] = [protect_cell(c) for c in columns["class"]]
+    for name in columns:
+        if name.startswith("membership_"):
+            columns[name] = np.round(columns[name], 6)
+    return csv_text(columns)
+
+
+def csv_text(columns: dict) -> str:
+    """A CSV table of named columns (a header row, then one row per item), as pandas'
+    ``DataFrame(columns).to_csv(index=False, lineterminator="\n")`` writes it, byte for
+    byte, without importing pandas (0.3 s of the ``blocks-rx analyze`` process): fields
+    quoted only where they must be, numbers as Python writes them (floats to the
+    shortest digits that read back the same).
+
+    >>> print(csv_text({"class": ["a", "b,c"], "x": np.array([0.5, 1e-06])}), end="")
+    class,x
+    a,0.5
+    "b,c",1e-06
+    """
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*(_plain_values(values) for values in columns.values())))
+    return buffer.getvalue()
+
+
+def _plain_values(values) -> list:
+    """A column's values as Python objects (numpy's scalars print as ``np.float64(...)``),
+    NaN as an empty field (as pandas writes it)."""
+    if not isinstance(values, np.ndarray):
+        return list(values)
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return ["" if np.isnan(value) else value for value in values.tolist()]
+    return values.tolist()
 
 
 #: Arrays above this size are stored in ``similarity.npz`` without compression, and read

@@ -92,6 +92,32 @@ def test_stale_groups_never_survive_a_rerun(tmp_path, csv_scores):
     assert meta["provenance"]["run_id"] == json.loads((out / "report.json").read_text())["run_id"]
 
 
+def test_the_tables_are_written_as_pandas_writes_them():
+    # pandas, the oracle: csv_text writes a DataFrame's to_csv, byte for byte, without it.
+    columns = {
+        "position": np.arange(1, 7), "index": np.array([5, 0, 2, 1, 4, 3]),
+        "class": ["plain", "comma, inside", 'a "quote"', "line\nbreak", "ünï 名", "'=1+2"],
+        "membership": np.array([0.5, 1e-06, -0.0, 0.333333, np.nan, 123456789.123]),
+        "big": np.array([2**40, -3, 0, 7, 1, 2], dtype=np.int64),
+        "flags": ["G1;G3", "", "S1", "", "G2", ""],
+    }
+    expected = pd.DataFrame(columns).to_csv(index=False, lineterminator="\n")
+    assert results.csv_text(columns) == expected
+    # And the result's own tables, against the DataFrames of the public to_frame.
+    from blocks_rx import analyze
+    from blocks_rx.names import protect_cell
+
+    scores, _ = planted_scores(n_samples=400, groups=(5, 5, 5), seed=2)
+    analysis = analyze(scores, hclust_backend="python")
+    order = analysis.to_frame()
+    order["class"] = [protect_cell(c) for c in order["class"]]
+    assert results.order_table(analysis) == order.to_csv(index=False, lineterminator="\n")
+    groups = analysis.findings.to_frame().reset_index()
+    members = [c for c in groups.columns if c.startswith("membership_")]
+    groups[members] = groups[members].round(6)
+    assert results.groups_table(analysis) == groups.to_csv(index=False, lineterminator="\n")
+
+
 def test_rerun_gives_byte_identical_data_and_the_same_run_id(tmp_path, csv_scores):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

@@ -55,7 +55,14 @@ class GroupFindings:
         (:meth:`Groups.to_frame`), then the failed and split groups the class is in with
         their z-scores, ``;``-separated in the order of :attr:`failed` and :attr:`split`:
         the columns of ``groups.csv``."""
-        frame = self.fuzzy.to_frame()
+        import pandas as pd
+
+        return pd.DataFrame(self.columns()).set_index("class")
+
+    def columns(self) -> dict:
+        """:meth:`to_frame`'s columns, by name, without pandas: ``class`` first (there,
+        the index)."""
+        columns = self.fuzzy.columns()
         classes = list(self.fuzzy.classes)
         failed_in = {c: [] for c in classes}
         for placement in self.failed:
@@ -67,9 +74,9 @@ class GroupFindings:
             for c in pair.first.classes + pair.second.classes:
                 split_in[c].append((f"S{number}", f"{pair.z:.2f}"))
         for name, found in (("failed", failed_in), ("split", split_in)):
-            frame[f"{name}_groups"] = [";".join(g for g, _ in found[c]) for c in classes]
-            frame[f"{name}_z"] = [";".join(z for _, z in found[c]) for c in classes]
-        return frame
+            columns[f"{name}_groups"] = [";".join(g for g, _ in found[c]) for c in classes]
+            columns[f"{name}_z"] = [";".join(z for _, z in found[c]) for c in classes]
+        return columns
 
     def _repr_html_(self) -> str:
         from ..summaries import html_summary

@@ -152,11 +152,15 @@ class Groups:
         """
         import pandas as pd
 
-        frame = pd.DataFrame({"group": [f"G{k + 1}" for k in self.crisp]},
-                             index=pd.Index(self.classes, name="class"))
+        return pd.DataFrame(self.columns()).set_index("class")
+
+    def columns(self) -> dict:
+        """:meth:`to_frame`'s columns, by name, without pandas: ``class`` first (there,
+        the index)."""
+        columns = {"class": list(self.classes), "group": [f"G{k + 1}" for k in self.crisp]}
         for k in range(self.n_groups):
-            frame[f"membership_G{k + 1}"] = self.memberships[:, k]
-        return frame
+            columns[f"membership_G{k + 1}"] = self.memberships[:, k]
+        return columns
 
     def _repr_html_(self) -> str:
         from ..summaries import html_summary

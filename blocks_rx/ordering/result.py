@@ -203,12 +203,23 @@ class Ordering:
         """
         import pandas as pd
 
+        return pd.DataFrame(self.columns(cuts))
+
+    def columns(self, cuts=()) -> dict:
+        """:meth:`to_frame`'s columns, by name, without pandas.
+
+        >>> import numpy as np
+        >>> from blocks_rx.ordering import hclust
+        >>> M = np.array([[1, 0, .9], [0, 1, 0], [.9, 0, 1]])
+        >>> hclust(M, classes=list("abc")).columns()["class"]
+        ['b', 'a', 'c']
+        """
         order = np.asarray(self.order)
-        frame = pd.DataFrame({"position": np.arange(1, len(order) + 1), "index": order,
-                              "class": [self.classes[j] for j in order]})
+        columns = {"position": np.arange(1, len(order) + 1), "index": order,
+                   "class": [self.classes[j] for j in order]}
         for k in cuts:
-            frame[f"cluster_k{k}"] = self.cut_labels(k)[order]
-        return frame
+            columns[f"cluster_k{k}"] = self.cut_labels(k)[order]
+        return columns
 
     def _repr_html_(self) -> str:
         from ..summaries import first_names, html_summary
