@@ -14,12 +14,13 @@ from .session import require_seriation, session
 def hclust(distances: np.ndarray, n: int, linkage: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R's ``stats::hclust`` on a condensed distance vector: (merge, height, 1-based order)."""
     r = session()
-    result = r.call("blocks_hclust", np.asarray(distances, dtype=np.float64), n, linkage)
+    distances = np.asarray(distances, dtype=np.float64)
+    result = r.call("blocks_hclust", distances, n, linkage)
     out = (np.asarray(result["merge"], dtype=np.int64),
            np.asarray(result["height"], dtype=np.float64),
            np.asarray(result["order"], dtype=np.int64))
     del result
-    r.free()
+    r.free(distances.nbytes)
     return out
 
 
@@ -47,14 +48,14 @@ def seriate(distances: np.ndarray, n: int, method: str, *, control: dict | None 
     import rpy2.robjects as robjects
 
     control_list = robjects.ListVector({k: _r_value(v) for k, v in (control or {}).items()})
-    result = r.call("blocks_seriate", np.asarray(distances, dtype=np.float64), n, method,
-                    control_list, int(seed))
+    distances = np.asarray(distances, dtype=np.float64)
+    result = r.call("blocks_seriate", distances, n, method, control_list, int(seed))
     out = {"order": np.asarray(result["order"], dtype=np.int64)}
     if "merge" in result:
         out["merge"] = np.asarray(result["merge"], dtype=np.int64)
         out["height"] = np.asarray(result["height"], dtype=np.float64)
     del result
-    r.free()
+    r.free(distances.nbytes)
     return out
 
 
@@ -62,11 +63,12 @@ def criterion(distances: np.ndarray, n: int, order_1based, methods=None) -> dict
     """``seriation::criterion()`` of an order on a ``dist``: {criterion name: value}."""
     r = require_seriation()
     methods = list(methods) if methods is not None else criterion_methods("dist")
-    values = r.call("blocks_criterion", np.asarray(distances, dtype=np.float64), n,
-                    np.asarray(order_1based, dtype=np.int64), methods)
+    distances = np.asarray(distances, dtype=np.float64)
+    values = r.call("blocks_criterion", distances, n, np.asarray(order_1based, dtype=np.int64),
+                    methods)
     out = {str(name): float(np.asarray(value).ravel()[0]) for name, value in values.items()}
     del values
-    r.free()
+    r.free(distances.nbytes)
     return out
 
 

@@ -26,6 +26,11 @@ INSTALL_HINT = (
 )
 
 
+#: Data passed to an R call from which R collects its garbage right after it (64 MB: the
+#: distances of 4,000 classes).
+FREE_AFTER_BYTES = 64 * 2**20
+
+
 class RUnavailable(ImportError):
     """R, rpy2 or a needed R package is missing or does not work with this R."""
 
@@ -96,11 +101,15 @@ class _Session:
             self._messages.clear()
 
 
-    def free(self) -> None:
-        """Run R's garbage collector: R keeps a large call's working memory (4x the distance
-        vector for hclust) until it collects, which would stack under every later step."""
-        with signals_held():
-            self.robjects.r("invisible(gc(verbose = FALSE))")
+    def free(self, passed_bytes: int) -> None:
+        """Run R's garbage collector after a call that was passed ``passed_bytes`` of data,
+        when they are :data:`FREE_AFTER_BYTES` or more: R keeps a large call's working memory
+        (4x the distance vector for hclust) until it collects, which would stack under every
+        later step. Below, R's own collections suffice (a collection took 35 ms after the
+        hclust of 2,622 classes, which keeps 110 MB)."""
+        if passed_bytes >= FREE_AFTER_BYTES:
+            with signals_held():
+                self.robjects.r("invisible(gc(verbose = FALSE))")
 
 
 @contextlib.contextmanager
