@@ -69,6 +69,7 @@ class StagedFolder:
             shutil.rmtree(self.path)
         self.path.mkdir()
         self._lock_fd = _lock(self.path, wait=False)
+        _HELD_LOCKS.add(self._lock_fd)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -95,6 +96,7 @@ class StagedFolder:
         if self.path is not None and self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
         if self._lock_fd is not None:
+            _HELD_LOCKS.discard(self._lock_fd)
             os.close(self._lock_fd)
             self._lock_fd = None
         if not self.committed:
@@ -148,6 +150,27 @@ def remove_leftovers(target: Path) -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
+
+#: Descriptors by which this process holds a staging folder's lock.
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    """In a forked copy of this process (the processes that draw a result's pictures): close
+    its copies of the locks' descriptors. A lock lasts while any copy is open, and a copy
+    may outlive this process by a moment: killed, this process would leave its folder
+    locked, and the next run into it would be refused, naming a process that is gone."""
+    for fd in _HELD_LOCKS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def _lock(folder: Path, *, wait: bool) -> int:

@@ -393,6 +393,26 @@ def test_a_similarity_too_large_to_send_waits_for_prepare(tmp_path, monkeypatch)
     assert ahead.names == ("distributions.png", "heatmap.png", "groups.png")
 
 
+def test_groups_png_drawn_on_the_saved_heatmap_is_the_picture_drawn_afresh(monkeypatch):
+    from blocks_rx import results
+    from blocks_rx.plot import heatmap
+
+    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
+    scores[:, :4] += 2 * np.random.default_rng(4).normal(size=(400, 1)).astype(np.float32)
+    analysis = analyze(scores, hclust_backend="python", seed=0)
+    afresh = results.draw_png("groups.png", analysis, 150)  # no heatmap drawn before
+    drawn = []
+    monkeypatch.setattr("blocks_rx.plot.heatmap",
+                        lambda *args, **kwargs: drawn.append(1) or heatmap(*args, **kwargs))
+    results.draw_png("heatmap.png", analysis, 150)
+    on_heatmap = results.draw_png("groups.png", analysis, 150)
+    assert on_heatmap == afresh and drawn == [1]  # the heatmap drawn once, for both
+    results.draw_png("heatmap.png", analysis, 150)
+    other = analyze(scores[:300], hclust_backend="python", seed=0)
+    results.draw_png("groups.png", other, 150)  # another analysis: its own heatmap
+    assert drawn == [1, 1, 1] and results._DRAWN_HEATMAP == []
+
+
 def test_without_groups_the_pictures_are_drawn_ahead_at_the_write(tmp_path):
     scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
     (tmp_path / "out").mkdir()
@@ -444,6 +464,33 @@ def test_an_aside_whose_parent_is_killed_ends_too(tmp_path):
     while any(_alive(pid) for pid in pids):
         assert time.monotonic() < deadline, f"processes {pids} still wait for orders"
         time.sleep(0.1)
+
+
+def test_a_forked_process_never_holds_the_result_folders_lock(tmp_path):
+    # The drawing process may outlive a killed blocks-rx by a moment (here: 20 s, getting
+    # ready); the staging folder must be free for the next run at once all the same.
+    from blocks_rx._folders import remove_leftovers
+
+    script = (
+        "import os, signal, sys, time\n"
+        "from blocks_rx._folders import StagedFolder\n"
+        "from blocks_rx._forked import Aside\n"
+        "staged = StagedFolder(sys.argv[1]).__enter__()\n"
+        "aside = Aside(lambda task, state: None, ready=lambda: time.sleep(20), workers=2)\n"
+        "print(aside._child.process.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-c", script, str(out)],
+                               stdout=subprocess.PIPE, text=True)
+    child = int(process.stdout.readline())
+    try:
+        assert process.wait(timeout=60) == -signal.SIGKILL
+        staged = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert len(staged) == 1 and _alive(child)  # its staging folder, its child alive
+        assert remove_leftovers(out) == staged  # not refused: nobody holds the lock
+    finally:
+        os.kill(child, signal.SIGKILL)
+        process.stdout.close()
 
 
 def _alive(pid: int) -> bool:

@@ -86,19 +86,47 @@ def groups_heatmap(
     >>> len(shown.coherent_patches_)
     2
     """
-    from ._heatmap import heatmap, matrix_figure
+    from ._heatmap import heatmap
 
     _check_classes(similarity.classes, ordering, groups)
-    failed = list(failed or [])[:max_failed]
-    split = list(split or [])
-    coherent = list(coherent or [])
-    owned = ax is None
-    if owned:
-        _, ax, _ = matrix_figure(similarity.n_classes, max_labels)
     shown = heatmap(similarity, ordering, ax=ax, cmap=cmap, robust=robust,
-                    max_labels=max_labels, title=title, colorbar=False)
-    artists = _draw_findings(ax, shown, similarity, groups, failed, split, coherent)
-    if owned:
+                    max_labels=max_labels, title=title)
+    return add_findings(shown, similarity, ordering, groups, failed, split, coherent,
+                        max_failed=max_failed, fit=ax is None)
+
+
+def add_findings(shown, similarity, ordering, groups, failed=None, split=None, coherent=None,
+                 *, max_failed: int = 6, fit: bool = True) -> GroupsDisplay:
+    """Turn a drawn :func:`blocks_rx.plot.heatmap` of ``similarity`` in ``ordering`` into
+    :func:`groups_heatmap`'s picture: the findings drawn on it, its colour bar moved past
+    the side columns, the figure fitted again (``fit``: a figure the heatmap made).
+
+    ``groups.png`` is drawn so on ``heatmap.png``'s figure once that is saved, and
+    :func:`groups_heatmap` so on a new heatmap: the same steps, the same picture, the heatmap
+    drawn once (:mod:`blocks_rx.results`).
+
+    >>> import numpy as np, blocks_rx
+    >>> from blocks_rx import groups as bg
+    >>> from blocks_rx.plot import heatmap
+    >>> rng = np.random.default_rng(0)
+    >>> S = 2 * rng.normal(size=(400, 2))[:, np.repeat([0, 1], 4)] + rng.normal(size=(400, 8))
+    >>> sim = blocks_rx.compute_similarity(S)
+    >>> ordering = blocks_rx.order_classes(sim)
+    >>> g = bg.fuzzy_groups(sim)
+    >>> shown = heatmap(sim, ordering)
+    >>> drawn = add_findings(shown, sim, ordering, g,
+    ...                      coherent=bg.coherent_groups(g, ordering, sim))
+    >>> drawn.image_ is shown.image_, drawn.colorbar_ is shown.colorbar_, len(drawn.coherent_patches_)
+    (True, False, 2)
+    """
+    _check_classes(similarity.classes, ordering, groups)
+    ax = shown.ax_
+    if shown.colorbar_ is not None:
+        shown.colorbar_.remove()
+    failed = list(failed or [])[:max_failed]
+    artists = _draw_findings(ax, shown, similarity, groups, failed, list(split or []),
+                             list(coherent or []))
+    if fit:
         fit_figure(ax.get_figure(root=True))
     return GroupsDisplay(ax, image=shown.image_, scale=shown.scale_, text_ax=None, **artists)
 
