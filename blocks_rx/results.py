@@ -369,8 +369,8 @@ class DrawnAhead:
         if not names or not process.forked:
             return
         changes = {key: value for key, value in {**_fields(analysis), **extra}.items()
-                   if key != "scores" and (key in _CHANGED_IN_PLACE
-                                           or process.state.get(key, _MISSING) is not value)}
+                   if key not in _NEVER_SENT and (key in _CHANGED_IN_PLACE
+                                                  or process.state.get(key, _MISSING) is not value)}
         process.send(names, changes)
         self.names += tuple(names)
 
@@ -382,8 +382,7 @@ class DrawnAhead:
         """Write the file ``name`` as :func:`write_into` does, without the run id."""
         from .pipeline import Analysis
 
-        # A process started before the similarity has no scores: none are sent, as no
-        # picture reads them (they may be gigabytes).
+        # A process started before the similarity has no scores (_NEVER_SENT).
         analysis = Analysis(**{"scores": None, **{key: value for key, value in state.items()
                                                   if key != "explorer_options"}})
         WRITERS[name](analysis, self.folder / name, run_id=None, dpi=self.dpi,
@@ -418,6 +417,9 @@ _MISSING = object()
 #: Fields of an Analysis that ``analyze`` changes in place: sent to the drawing process even
 #: when the object is the one it has.
 _CHANGED_IN_PLACE = ("timings",)
+#: Fields of an Analysis never sent to a drawing process: no picture or page reads the
+#: scores (they may be gigabytes); a process forked after them shares them.
+_NEVER_SENT = ("scores",)
 
 
 def _fields(analysis) -> dict:

@@ -91,13 +91,13 @@ def sharpen_upsampled(fig, dpi: float) -> None:
               if image.get_interpolation() == "antialiased"]
     if not images:
         return
+    scale = dpi / MEASURE_DPI  # the measured extents are at MEASURE_DPI
     with measuring(fig) as renderer:
         for ax in fig.axes:
             ax.apply_aspect()
         for image in images:
             box = image.get_window_extent(renderer)
             rows, columns = image.get_array().shape[:2]
-            scale = dpi / MEASURE_DPI
             if box.width * scale >= columns and box.height * scale >= rows:
                 image.set_interpolation("nearest")
 
