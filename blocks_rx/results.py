@@ -369,8 +369,8 @@ class DrawnAhead:
         if not names or not process.forked:
             return
         changes = {key: value for key, value in {**_fields(analysis), **extra}.items()
-                   if key not in _NEVER_SENT and (key in _CHANGED_IN_PLACE
-                                                  or process.state.get(key, _MISSING) is not value)}
+                   if key not in _NEVER_SENT
+                   and (key in _CHANGED_IN_PLACE or process.state.get(key, _MISSING) is not value)}
         process.send(names, changes)
         self.names += tuple(names)
 
