@@ -455,10 +455,16 @@ def console() -> None:
     while, and between the similarity's products (its other passes over each block of
     rows) they held the second CPU for 0.7 s at 100,000 x 2,622 for nothing; now the
     groups' compiled code loads there (:func:`blocks_rx.pipeline.analyze`).
+
+    A command that started R ends it as it exits (:func:`blocks_rx.r.session.end_before_exit`):
+    R's session folder is removed, without the shell R would start for it.
     """
+    from .r.session import end_before_exit as end_r_before_exit
+
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", str(OPENBLAS_THREAD_TIMEOUT))
     status = main()
     gc.freeze()
+    end_r_before_exit()
     sys.exit(status)
 
 

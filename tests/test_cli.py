@@ -206,6 +206,35 @@ def test_the_program_exits_with_mains_status_and_skips_the_exit_collections(tmp_
     assert BLOCKS_RX.read_text().count("console") >= 1  # the installed program is console
 
 
+@requires_r
+def test_the_program_removes_rs_session_folder_without_a_shell(tmp_path, csv_scores):
+    """R's session folder (``tempdir()``) goes when ``blocks-rx`` exits, removed by the
+    program itself: no ``sh -c rm -Rf`` is started, and rpy2's exit handler is not run."""
+    path, *_ = csv_scores
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    check = ("import atexit, subprocess, sys\n"
+             "import rpy2.rinterface_lib.embedded as embedded\n"
+             "ended = embedded.endr\n"
+             "def watched(fatal):\n"
+             "    print('rpy2 ended R', flush=True)\n"
+             "    ended(fatal)\n"
+             "embedded.endr = watched  # what rpy2 registers at exit, once it starts R\n"
+             "from blocks_rx import cli\n"
+             "sys.argv = ['blocks-rx', *sys.argv[1:]]\n"
+             "cli.console()\n")
+    done = subprocess.run([sys.executable, "-c", check, "analyze", str(path), "--out",
+                           str(tmp_path / "out"), "--quiet", "--no-explorer"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": str(temp)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "report.json").is_file()
+    assert not list(temp.iterdir())  # R's Rtmp... folder was made there, and is gone
+    assert "rpy2 ended R" not in done.stdout
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["versions"]["R"]  # R did run
+
+
 def test_help_lists_the_commands():
     done = run_cli("--help")
     assert done.returncode == 0 and "analyze" in done.stdout and "demo" in done.stdout

@@ -147,6 +147,71 @@ def test_programs_started_after_r_inherit_the_environment_they_had_before(tmp_pa
     assert "child 0" in done.stdout, done.stdout + done.stderr
 
 
+@requires_r
+@pytest.mark.parametrize("outside", [None, "/opt/elsewhere/lib"])
+def test_rs_library_path_read_from_ldpaths_is_what_rscript_reports(outside):
+    """rpy2 asks an Rscript process for R's LD_LIBRARY_PATH; blocks-rx reads it from
+    R_HOME/etc/ldpaths instead. Both see the same environment and must agree."""
+    from blocks_rx.r.session import library_path_from_ldpaths
+
+    environment = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    if outside is not None:
+        environment["LD_LIBRARY_PATH"] = outside
+    home = subprocess.run(["R", "RHOME"], capture_output=True, text=True).stdout.strip()
+    rscript = subprocess.run([str(Path(home) / "bin" / "Rscript"), "-e",
+                              'cat(Sys.getenv("LD_LIBRARY_PATH"))'], capture_output=True,
+                             text=True, env=environment, timeout=60)
+    saved = os.environ.get("LD_LIBRARY_PATH")
+    try:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+        os.environ.update({} if outside is None else {"LD_LIBRARY_PATH": outside})
+        found = library_path_from_ldpaths(home)
+    finally:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+        os.environ.update({} if saved is None else {"LD_LIBRARY_PATH": saved})
+    assert rscript.returncode == 0 and rscript.stdout
+    assert found == rscript.stdout
+    if outside is not None:
+        assert found.endswith(":" + outside)
+
+
+def test_without_ldpaths_rpy2s_own_way_answers(tmp_path):
+    from blocks_rx.r.session import library_path_from_ldpaths
+
+    asked = []
+    assert library_path_from_ldpaths(str(tmp_path), lambda home: asked.append(home) or "x") \
+        == "x"
+    assert asked == [str(tmp_path)]
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "ldpaths").write_text("exit 3\n")  # sh fails: rpy2's way again
+    assert library_path_from_ldpaths(str(tmp_path), lambda home: "y") == "y"
+    assert library_path_from_ldpaths(str(tmp_path)) == ""
+
+
+@requires_r
+def test_r_starts_without_an_rscript_process_and_rpy2_is_left_as_it_was(tmp_path):
+    script = textwrap.dedent("""
+        import subprocess
+        started = []
+        real = subprocess.Popen.__init__
+        def watched(self, args, *rest, **options):
+            started.append(" ".join(map(str, args)) if not isinstance(args, str) else args)
+            real(self, args, *rest, **options)
+        subprocess.Popen.__init__ = watched
+        import rpy2.situation as situation
+        own = situation.r_ld_library_path_from_subprocess
+        from blocks_rx.r.session import session
+        session()
+        assert situation.r_ld_library_path_from_subprocess is own
+        print("started", [a for a in started if "Rscript" in a or "ldpaths" in a])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[-1]
+    assert "Rscript" not in line and "ldpaths" in line, line
+
+
 SIGNAL_DURING_R = textwrap.dedent("""
     import contextlib, importlib, signal, sys, time
     module = importlib.import_module("blocks_rx.r.session")
