@@ -184,6 +184,28 @@ def test_heatmap_of_an_array_labels_classes_by_index():
     assert rows == columns == [str(j) for j in range(6)]
 
 
+@pytest.mark.parametrize("max_labels, expected", [(0, []), (1, ["0"]), (2, ["0", "3"]),
+                                                   (3, ["0", "2", "4"]), (6, list("012345"))])
+def test_heatmap_labels_at_most_max_labels_classes_and_says_how_many(max_labels, expected):
+    M = np.corrcoef(np.random.default_rng(0).normal(size=(6, 40)))
+    shown = plot.heatmap(M, max_labels=max_labels)
+    rows, columns = _labels(shown.ax_)
+    assert rows == columns == expected
+    xlabel = shown.ax_.get_xlabel()
+    if max_labels == 0:
+        assert "6 classes" in xlabel and "not labelled" in xlabel
+    elif len(expected) < 6:
+        step = 6 if len(expected) == 1 else int(expected[1]) - int(expected[0])
+        assert f"one label per {step} classes" in xlabel
+    assert shown._repr_png_().startswith(PNG)
+
+
+@pytest.mark.parametrize("max_labels", [-1, 2.5, True, "10"])
+def test_heatmap_refuses_a_max_labels_that_is_no_count(max_labels):
+    with pytest.raises(ValueError, match="max_labels must be a whole number >= 0"):
+        plot.heatmap(np.eye(3), max_labels=max_labels)
+
+
 def test_heatmap_of_a_dataframe_labels_classes_by_its_index():
     names = ["alpha", "beta", "gamma", "delta", "eps"]
     M = np.corrcoef(np.random.default_rng(1).normal(size=(5, 40)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import numbers
 from pathlib import Path
 
 
@@ -161,9 +162,19 @@ def move_beside(fig, left, right, gap: float = 0.35) -> None:
 
 
 def label_positions(m: int, max_labels: int) -> list[int]:
-    """Positions to label along an axis of ``m`` cells: all, or an even thinning."""
+    """Positions to label along an axis of ``m`` cells: all, an even thinning, or none
+    (``max_labels`` 0).
+
+    >>> label_positions(10, 4), label_positions(10, 1), label_positions(10, 0)
+    ([0, 3, 6, 9], [0], [])
+    """
+    if isinstance(max_labels, bool) or not isinstance(max_labels, numbers.Integral) \
+            or max_labels < 0:
+        raise ValueError(f"max_labels must be a whole number >= 0, got {max_labels!r}")
     if m <= max_labels:
         return list(range(m))
+    if max_labels == 0:
+        return []
     step = -(-m // max_labels)
     return list(range(0, m, step))
 

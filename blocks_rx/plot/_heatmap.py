@@ -53,7 +53,8 @@ def heatmap(
     vmin, vmax : float, optional
         Colour limits, overriding the rule.
     max_labels : int
-        Label every class when there are at most this many; otherwise an even subset.
+        Label every class when there are at most this many; otherwise an even subset
+        (0: none).
     title : str, optional
     colorbar : bool
     **annotations
@@ -275,16 +276,21 @@ def _label_classes(ax, ordering, m, max_labels):
     height = min(_axes_inches(ax))
     fitting = max(1, int(height * 72 / (MIN_FONT * LINE)))
     ticks = label_positions(m, min(max_labels, fitting))
-    fontsize = float(np.clip(height * 72 / (len(ticks) * LINE), MIN_FONT, MAX_FONT))
-    if len(ticks) > 1:  # thinned labels sit further apart than one row
-        fontsize = float(min(MAX_FONT, height * 72 / m * (ticks[1] - ticks[0]) / LINE))
+    if not ticks:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(literal(f"{m} classes in {ordering.method} order (not labelled)"))
+        return
+    # Thinned labels sit further apart than one row.
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else m if len(ticks) < m else 1
+    fontsize = float(np.clip(height * 72 / m * step / LINE, MIN_FONT, MAX_FONT))
     labels = [literal(names[i]) for i in ticks]
     ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
     ax.set_yticks(ticks, labels, fontsize=fontsize)
     ax.tick_params(length=2, pad=1)
     if len(ticks) < m:
         ax.set_xlabel(literal(f"{m} classes in {ordering.method} order "
-                              f"(one label per {ticks[1] - ticks[0]} classes)"))
+                              f"(one label per {step} classes)"))
 
 
 def _add_annotations(ax, ordering, text_ax, *, bands, spans, marks, boundaries, dendrogram,
