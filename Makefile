@@ -14,10 +14,10 @@ STAMP := $(VENV)/.blocks-rx-installed
 setup: $(STAMP) system
 	@$(PY) -m compileall -q blocks_rx
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING' || true
-	$(PY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING' \
+	$(PY) -m pip install -q -c constraints.txt -e '.[all]' 2>&1 | grep -v '^WARNING' \
 	  | sed '/BuildBackendWarning: Editable installation/,/wheel_obj:/d' || true
 	$(PY) -c 'import blocks_rx, langid, babel, pytest'
 	touch $@
@@ -32,7 +32,7 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) -m pip install -q 'seaborn>=0.13' 'fastcluster>=1.2' 2>&1 | grep -v '^WARNING' || true
+	$(PY) -m pip install -q -c constraints.txt 'seaborn>=0.13' 'fastcluster>=1.2' 2>&1 | grep -v '^WARNING' || true
 	$(PY) benchmarks/run_all.py
 
 figures: setup
