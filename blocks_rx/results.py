@@ -37,7 +37,6 @@ import hashlib
 import io
 import itertools
 import json
-import os
 import time
 import warnings
 import zipfile
@@ -264,11 +263,10 @@ class DrawnAhead:
       order (:data:`UNORDERED_PICTURES`) are drawn while this process orders the classes,
       which R's ``hclust`` does on one CPU.
     - :meth:`draw` sends it the ordering, and the pictures that need no groups are drawn
-      while this process finds the groups. It also forks the process that builds the
-      explorer page (unless ``explorer`` is False), which meanwhile loads Bokeh and runs
-      hclust with the page's other linkages (:func:`blocks_rx.explorer.get_ready`).
-    - :func:`write_into` sends both the groups (:meth:`complete`): ``groups.png`` and the
-      page are made while this process writes the tables and works out the run id.
+      while this process finds the groups.
+    - :func:`write_into` sends it the groups (:meth:`complete`) and forks one more process
+      for the explorer page (unless ``explorer`` is False): ``groups.png`` and the page are
+      made while this process writes the tables and works out the run id.
 
     Only what changed since a process was forked travels, pickled (the similarity and its
     summary to a process started early, then the ordering, the groups), never the scores:
@@ -335,36 +333,23 @@ class DrawnAhead:
 
     def draw(self, analysis) -> None:
         """Draw the pictures of ``analysis`` not sent yet (starting the processes now if
-        :meth:`prepare` has not), and start the page's process, which gets ready."""
+        :meth:`prepare` has not)."""
         if self._pictures is None:
             self.prepare(analysis)
         self._send(self._pictures, [name for name in result_files(analysis, explorer=False)
                                     if name in PICTURES], analysis)
-        if self.explorer and self._pictures.forked and self._page is None:
-            self._page = self._page_process(analysis)
         if self._pictures.forked and self._blas_limit is None:
             from threadpoolctl import threadpool_limits
 
             self._blas_limit = threadpool_limits(1)
 
-    def _page_process(self, analysis) -> Aside:
-        """The process that builds the page, forked now with ``analysis`` (ordered): it loads
-        Bokeh and runs hclust with the other linkages while it waits for the groups, at a
-        lower priority (:data:`PAGE_NICENESS`)."""
-        from .explorer import get_ready
-
-        def ready() -> None:
-            os.nice(PAGE_NICENESS)
-            self._warn_as_made()
-            get_ready(analysis)
-
-        return Aside(self._draw, state=_fields(analysis), ready=ready, workers=self.workers)
-
     def complete(self, analysis, explorer_options: dict | None = None) -> None:
         """``analysis`` is complete: draw what is left of it, the page with
         ``explorer_options`` (:func:`blocks_rx.explore`'s ``examples``, ``taxonomy``)."""
         self.draw(analysis)
-        if self._page is not None:
+        if self.explorer and self._pictures.forked and self._page is None:
+            self._page = Aside(self._draw, state=_fields(analysis), ready=self._warn_as_made,
+                               workers=self.workers)
             self._send(self._page, [PAGE], analysis,
                        explorer_options=dict(explorer_options or {}))
 
@@ -424,11 +409,6 @@ class DrawnAhead:
 #: and its fonts, done while R starts. Above, the process is forked once the similarity is
 #: known and shares it (a 20,000-class one is 1.6 GB).
 SENT_UP_TO_CLASSES = 4096
-#: The niceness the page's process adds to its own (``os.nice``): it then takes the CPU time
-#: that the groups and the pictures leave, rather than slow them, which the last picture
-#: waits for; once they are done it has the CPUs. At 100,000 x 2,622 on 2 cores, 8 runs
-#: each, alternated: 7.48-8.43 s (median 7.9 s) against 7.73-8.62 s (8.4 s) at 0.
-PAGE_NICENESS = 10
 #: Pictures drawn from the similarity and its summary alone: :meth:`DrawnAhead.prepare`
 #: has them drawn while the classes are ordered.
 UNORDERED_PICTURES = ("distributions.png",)

@@ -344,31 +344,6 @@ def test_the_overview_and_detail_blocks_of_a_memory_mapped_matrix_with_missing_v
         assert np.all(np.abs(shown - expected)[finite] <= block.layer.step / 2 + 1e-6)
 
 
-def test_orderings_found_ahead_are_gathers_own_and_taken_once(monkeypatch):
-    """A page's process finds the other linkages' orders before the groups are known; the
-    page then takes them, equal to those gather finds itself, for those objects only."""
-    from blocks_rx.explorer import content, get_ready
-
-    S = np.random.default_rng(5).normal(size=(300, 12)).astype(np.float32)
-    analysis = blocks_rx.analyze(S, hclust_backend="python", groups=None)
-    afresh = content.gather(analysis).orderings
-    get_ready(analysis)
-    runs = []
-    monkeypatch.setattr(content, "_hclust_orderings",
-                        lambda *args: runs.append(1) or pytest.fail("found again"))
-    ahead = content.gather(analysis).orderings
-    assert [o.name for o in ahead] == [o.name for o in afresh]
-    assert all(np.array_equal(a.order, b.order) for a, b in zip(ahead, afresh))
-    assert all((a.cuts is None and b.cuts is None) or np.array_equal(a.cuts, b.cuts)
-               for a, b in zip(ahead, afresh))
-    assert content._AHEAD == [] and runs == []
-    other = blocks_rx.analyze(S[:200], hclust_backend="python", groups=None)
-    monkeypatch.undo()
-    get_ready(analysis)
-    page = content.gather(other)  # another similarity: found for it, not taken from ahead
-    assert content._AHEAD != [] and len(page.orderings) == len(afresh)
-
-
 def test_quantise_is_the_rounded_step_of_each_finite_value():
     """8-bit levels, straight from numpy: rint((value - low) / step) + 1 over the range of
     the finite values; 0 (missing) for NaN and infinities."""

@@ -371,38 +371,6 @@ def test_a_process_started_before_the_similarity_is_sent_it_not_the_scores(tmp_p
     assert multiprocessing.active_children() == []
 
 
-def test_the_page_process_starts_with_the_order_and_gets_ready_at_lower_priority(tmp_path):
-    """Forked by draw (ordering known, groups not), it loads Bokeh and finds the other
-    linkages' orders at PAGE_NICENESS more than this process, then builds the page."""
-    from blocks_rx import results
-
-    scores = np.random.default_rng(3).normal(size=(400, 9)).astype(np.float32)
-    seen = {}
-
-    def draw(analysis):
-        ahead.draw(analysis)
-        seen["processes"] = len(multiprocessing.active_children())
-        page = ahead._page._child.process.pid
-        deadline = time.monotonic() + 60
-        while os.getpriority(os.PRIO_PROCESS, page) == os.getpriority(os.PRIO_PROCESS, 0):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        seen["niceness"] = (os.getpriority(os.PRIO_PROCESS, page)
-                            - os.getpriority(os.PRIO_PROCESS, 0))
-
-    (tmp_path / "out").mkdir()
-    with DrawnAhead(tmp_path / "out") as ahead:
-        ahead.start(n_classes=9)
-        analysis = analyze(scores, hclust_backend="python", before_ordering=ahead.prepare,
-                           before_groups=draw)
-        names = write_into(analysis, tmp_path / "out", ahead=ahead)
-    assert seen == {"processes": 2, "niceness": results.PAGE_NICENESS}
-    assert "explorer.html" in names and ahead.names[-1] == "explorer.html"
-    page = (tmp_path / "out" / "explorer.html").read_text(encoding="utf-8")
-    assert "hclust, single linkage" in page and "fuzzy groups" in page
-    assert multiprocessing.active_children() == []
-
-
 def test_a_similarity_too_large_to_send_waits_for_prepare(tmp_path, monkeypatch):
     from blocks_rx import results
 

@@ -54,21 +54,6 @@ class Explorer:
                 'style="width: 100%; height: 780px; border: 1px solid #ddd;"></iframe>')
 
 
-def get_ready(result) -> None:
-    """Do now what :func:`explore` of ``result`` (an :class:`~blocks_rx.Analysis`) will need
-    that does not depend on its groups: load Bokeh, and run hclust with the other linkages
-    for its similarity and ordering (kept for the next page of those two objects only).
-
-    A process that builds a result's page calls this while the groups are still being
-    found (:class:`blocks_rx.results.DrawnAhead`).
-    """
-    from .content import find_orderings_ahead
-    from .page import load_bokeh
-
-    load_bokeh()
-    find_orderings_ahead(result.similarity, result.ordering)
-
-
 def explore(result, *, taxonomy=None, examples=None, extra_orderings: bool = True,
             run_id: str | None = None) -> Explorer:
     """The explorer page of a result.

@@ -234,7 +234,7 @@ def gather(result, *, taxonomy=None, examples=None, extra_orderings: bool = True
     orderings = [ContentOrdering(_ordering_name(ordering) + " (the result)",
                                  np.asarray(ordering.order, dtype=np.int32), _cuts(ordering))]
     if extra_orderings and len(classes) <= EXTRA_ORDERINGS_UP_TO:
-        orderings += _extra_orderings(similarity, ordering)
+        orderings += _hclust_orderings(similarity, ordering)
     if groups["memberships"] is not None:
         orderings.append(_groups_ordering(groups["memberships"], orderings[0].order))
     if paths is not None:
@@ -432,38 +432,6 @@ def _cuts(ordering) -> np.ndarray | None:
     for k in range(min(MAX_CUT, m) + 1, MAX_CUT + 1):  # more clusters than classes: singletons
         cuts[k - 1] = cuts[min(MAX_CUT, m) - 1]
     return cuts
-
-
-#: The extra orderings found ahead (:func:`find_orderings_ahead`): [(similarity, ordering,
-#: orderings)], taken by the next :func:`gather` of that similarity and ordering.
-_AHEAD: list = []
-
-
-def find_orderings_ahead(similarity, ordering) -> None:
-    """Run hclust with the other linkages now, for the next :func:`gather` of this
-    similarity and ordering (the same objects) to take instead of running it.
-
-    A process that builds a result's page calls this while the groups are still being
-    found (:class:`blocks_rx.results.DrawnAhead`). Nothing is kept above
-    :data:`EXTRA_ORDERINGS_UP_TO` classes, where :func:`gather` runs none.
-
-    >>> import numpy as np, blocks_rx
-    >>> sim = blocks_rx.compute_similarity(np.random.default_rng(0).normal(size=(40, 5)))
-    >>> ordering = blocks_rx.order_classes(sim, hclust_backend="python")
-    >>> find_orderings_ahead(sim, ordering)
-    >>> [o.name for o in _extra_orderings(sim, ordering)], _AHEAD
-    (['hclust, average linkage', 'hclust, single linkage', 'hclust, ward.D2 linkage'], [])
-    """
-    _AHEAD.clear()
-    if len(similarity.classes) <= EXTRA_ORDERINGS_UP_TO:
-        _AHEAD.append((similarity, ordering, _hclust_orderings(similarity, ordering)))
-
-
-def _extra_orderings(similarity, ordering) -> list[ContentOrdering]:
-    """The other linkages' orderings: those found ahead for these objects, else found now."""
-    if _AHEAD and _AHEAD[0][0] is similarity and _AHEAD[0][1] is ordering:
-        return _AHEAD.pop()[2]
-    return _hclust_orderings(similarity, ordering)
 
 
 def _hclust_orderings(similarity, ordering) -> list[ContentOrdering]:

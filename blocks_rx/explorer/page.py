@@ -42,18 +42,6 @@ def script() -> str:
     return resources.files(__package__).joinpath("explorer.js").read_text(encoding="utf-8")
 
 
-def load_bokeh() -> None:
-    """Import the Bokeh modules :func:`build_html` uses (0.4 s of a fresh process).
-
-    >>> load_bokeh()
-    """
-    import bokeh.document  # noqa: F401
-    import bokeh.embed  # noqa: F401
-    import bokeh.layouts  # noqa: F401
-    import bokeh.models  # noqa: F401
-    import bokeh.plotting  # noqa: F401
-
-
 def build_html(content: Content) -> str:
     """The whole page as one HTML string (see the module docstring)."""
     from bokeh.document import Document
