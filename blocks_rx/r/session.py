@@ -269,7 +269,10 @@ def end_before_exit() -> None:
 
     import rpy2.rinterface
 
-    folder = str(r.robjects.r("tempdir()")[0])
+    try:
+        folder = str(r.robjects.r("tempdir()")[0])
+    except Exception:  # an R that cannot answer any more: rpy2 ends it at exit, as before
+        return
     atexit.unregister(rpy2.rinterface.endr)
     shutil.rmtree(folder, ignore_errors=True)
 
