@@ -22,6 +22,7 @@ accumulated in float64.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -447,11 +448,12 @@ class CoMoments:
         a device); the shifts and the merge stay here, in float64.
         """
         m = block.shape[1]
-        centred = np.subtract(block, shift, out=self._buffer("centred", block.shape, block.dtype))
+        centred = self._buffer("centred", block.shape, block.dtype)
+        sums = _centre(block, shift, centred)
         if isinstance(self._gram_sum, np.ndarray):
             gram = np.matmul(centred.T, centred, out=self._buffer("gram", (m, m), block.dtype))
             self._gram_sum += gram  # cast to float64 piecewise, no full-size temporary
-            return centred.sum(axis=0, dtype=np.float64)
+            return sums
         spans = list(zip(self._edges[:-1], self._edges[1:]))
         widest = max(b - a for a, b in spans)
         flat = self._buffer("gram", (widest * widest,), block.dtype)
@@ -459,7 +461,7 @@ class CoMoments:
             for c, d in spans[i:]:  # square tiles: faster than one (b - a) x (m - a) product
                 part = flat[: (b - a) * (d - c)].reshape(b - a, d - c)
                 total[:, c - a:d - a] += np.matmul(centred[:, a:b].T, centred[:, c:d], out=part)
-        return centred.sum(axis=0, dtype=np.float64)
+        return sums
 
     def _collected(self) -> tuple[np.ndarray, np.ndarray]:
         """(float64 Gram sum, float64 column sums of each block) from where they were summed;
@@ -559,6 +561,47 @@ class CoMoments:
         merging with other accumulators that share the exponent; the accumulator is spent."""
         mean, comoment = self._scaled_result()
         return self.count, mean, comoment
+
+
+def _centre(block: np.ndarray, shift: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write ``block - shift`` into ``out``; return its float64 column sums.
+
+    From :data:`CENTRE_IN_HALVES_FROM` values on, the two halves of the rows are done at
+    once, one in a short-lived thread (numpy releases the GIL): these passes run between
+    the block's products, on one CPU otherwise. The sums are always those of the first
+    half plus those of the second, however many CPUs there are.
+
+    >>> x = np.arange(12.0).reshape(4, 3)
+    >>> _centre(x, np.ones(3), np.empty_like(x)).tolist()
+    [14.0, 18.0, 22.0]
+    """
+    def centre(rows: slice) -> np.ndarray:
+        np.subtract(block[rows], shift, out=out[rows])
+        return out[rows].sum(axis=0, dtype=np.float64)
+
+    if block.size < CENTRE_IN_HALVES_FROM:
+        return centre(slice(None))
+    half = block.shape[0] // 2
+    found = {}
+
+    def second_half() -> None:
+        try:
+            found["sums"] = centre(slice(half, None))
+        except BaseException as exc:  # raised here, in the caller's thread
+            found["error"] = exc
+
+    helper = threading.Thread(target=second_half, name="blocks-rx: centring")
+    helper.start()
+    first = centre(slice(0, half))
+    helper.join()
+    if "error" in found:
+        raise found["error"]
+    return first + found["sums"]
+
+
+#: Blocks of at least this many values are centred in two halves at once (:func:`_centre`):
+#: at 4,000 x 2,622 float32 values, 7-8.5 ms instead of 13 ms, of a 150 ms product.
+CENTRE_IN_HALVES_FROM = 1 << 22
 
 
 def correlation_of(comoment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -958,4 +1001,6 @@ def star_classes(cooccurrence, *, share: float = 0.5, min_count: int = 3) -> np.
 
 def predictions(scores: Scores, block_size: int = 65536) -> np.ndarray:
     """Top-1 predicted class of every sample, streamed over the scores."""
-    return np.concatenate([block.argmax(axis=1) for _, block in scores.iter_chunks(block_size)])
+    from .engines.observers import row_argmax
+
+    return np.concatenate([row_argmax(block) for _, block in scores.iter_chunks(block_size)])

@@ -246,3 +246,38 @@ def test_mirroring_the_upper_triangle_by_tiles_on_any_size():
         expected = np.triu(matrix) + np.triu(matrix, 1).T
         _mirror_upper(matrix)
         np.testing.assert_array_equal(matrix, expected)
+
+
+@pytest.mark.parametrize("rows", [1, 255, 256, 257, 1000])
+def test_row_argmax_of_a_read_only_block_is_numpys_ties_included(rows, tmp_path):
+    from blocks_rx.engines.observers import row_argmax
+
+    rng = np.random.default_rng(rows)
+    x = rng.integers(0, 4, size=(rows, 37)).astype(np.float32)  # many ties in each row
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")  # read-only, as inputs are mapped
+    assert not mapped.flags.writeable
+    np.testing.assert_array_equal(row_argmax(mapped), x.argmax(axis=1))
+    np.testing.assert_array_equal(row_argmax(x), x.argmax(axis=1))
+
+
+def test_large_blocks_are_centred_in_halves_to_the_same_sums(monkeypatch):
+    from blocks_rx import similarity
+
+    rng = np.random.default_rng(8)
+    block = (rng.normal(size=(1001, 7)) + 50).astype(np.float32)
+    shift = block[:256].mean(axis=0).astype(np.float32)
+    alone, halves = np.empty_like(block), np.empty_like(block)
+    whole = similarity._centre(block, shift, alone)
+    monkeypatch.setattr(similarity, "CENTRE_IN_HALVES_FROM", 1)
+    split = similarity._centre(block, shift, halves)
+    np.testing.assert_array_equal(halves, alone)
+    np.testing.assert_array_equal(halves, block - shift)
+    expected = (halves[:500].astype(np.float64).sum(axis=0)
+                + halves[500:].astype(np.float64).sum(axis=0))
+    np.testing.assert_allclose(split, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(split, whole, rtol=1e-12, atol=1e-9)
+    matrix = compute_similarity(block, out_dtype=np.float64).matrix  # halves all through
+    np.testing.assert_allclose(matrix, np.corrcoef(block.astype(np.float64), rowvar=False),
+                               atol=1e-6)
+
