@@ -704,3 +704,40 @@ def test_result_with_labels_has_a_confusion_figure(tmp_path):
     assert not (tmp_path / "plain" / "confusion.png").exists()
     report = json.loads((tmp_path / "plain" / "report.json").read_text())
     assert "confusion.png" not in report["files"]
+
+
+def test_a_sharpened_heatmap_is_pixel_for_pixel_the_one_coloured_before_resampling(
+        monkeypatch):
+    """sharpen_upsampled draws a pooled heatmap with nearest, its values resampled, then
+    coloured (interpolation_stage "data"); matplotlib's colouring first ("rgba") is the
+    oracle: the same pixels, bad (NaN) cells and colours beyond the limits included."""
+    import io
+
+    from PIL import Image
+
+    from blocks_rx.plot._common import sharpen_upsampled
+
+    monkeypatch.setattr(plot._heatmap, "POOL_ABOVE", 100)  # pooled: 9 x 9 tiles
+    rng = np.random.default_rng(4)
+    M = np.corrcoef(rng.normal(size=(420, 500)))  # above 400 classes: antialiased
+    M[:9, 9:18] = np.nan  # a whole tile: bad
+    M[27:36, 45:63] = 1.8  # beyond the upper limit
+    M[90:99, 99:108] = -1.5  # beyond the lower one
+
+    def pixels(stage):
+        shown = plot.heatmap(M, vmin=-0.5, vmax=0.9)
+        assert "mean of 9 x 9" in shown.ax_.get_xlabel()
+        assert shown.image_.get_interpolation() == "antialiased"
+        sharpen_upsampled(shown.figure_, dpi=150)
+        assert shown.image_.get_interpolation() == "nearest"
+        assert shown.image_.get_interpolation_stage() == "data"
+        if stage is not None:
+            shown.image_.set_interpolation_stage(stage)
+        buffer = io.BytesIO()
+        shown.figure_.savefig(buffer, format="png", dpi=150)
+        return np.asarray(Image.open(buffer))
+
+    sharpened, coloured_first = pixels(None), pixels("rgba")
+    assert sharpened.shape == coloured_first.shape
+    np.testing.assert_array_equal(sharpened, coloured_first)
+

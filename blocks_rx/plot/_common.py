@@ -75,15 +75,17 @@ def sharpen_upsampled(fig, dpi: float) -> None:
     blurs their edges. A heatmap of more than 2,000 classes is pooled to at most 1,000
     cells (:func:`blocks_rx.plot._heatmap.ordered_image`), fewer than its 1,250 pixels at
     150 dpi: the pooling has averaged what the pixels cannot show, and smoothing it again
-    took 0.1 s of each picture at 2,622 classes. Images with more cells than pixels keep
-    their antialiasing.
+    took 0.1 s of each picture at 2,622 classes. Their values are resampled before they are
+    coloured (``interpolation_stage="data"``): the same pixels, drawn with less memory.
+    Images with more cells than pixels keep their antialiasing.
 
     >>> import numpy as np
     >>> from matplotlib.figure import Figure
     >>> ax = Figure(figsize=(4, 4)).add_subplot()
     >>> image = ax.imshow(np.eye(100), interpolation="antialiased")
-    >>> sharpen_upsampled(ax.figure, dpi=150); image.get_interpolation()
-    'nearest'
+    >>> sharpen_upsampled(ax.figure, dpi=150)
+    >>> image.get_interpolation(), image.get_interpolation_stage()
+    ('nearest', 'data')
     >>> image.set_interpolation("antialiased"); sharpen_upsampled(ax.figure, dpi=20)
     >>> image.get_interpolation()
     'antialiased'
@@ -101,6 +103,11 @@ def sharpen_upsampled(fig, dpi: float) -> None:
             rows, columns = image.get_array().shape[:2]
             if box.width * scale >= columns and box.height * scale >= rows:
                 image.set_interpolation("nearest")
+                if image.get_array().ndim == 2:
+                    # Values resampled, then coloured: with "nearest" the same pixels as
+                    # colours resampled, without float RGBA arrays the size of the picture
+                    # (0.05-0.1 s of each heatmap at 2,622 classes).
+                    image.set_interpolation_stage("data")
 
 
 def fit_figure(fig, pad: float = 0.15, title: str | None = None, title_size: float = 12.0):
