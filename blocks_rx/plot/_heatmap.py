@@ -53,8 +53,7 @@ def heatmap(
     vmin, vmax : float, optional
         Colour limits, overriding the rule.
     max_labels : int
-        Label every class when there are at most this many; otherwise an even subset
-        (0: none).
+        Label every class when there are at most this many; otherwise an even subset (0: none).
     title : str, optional
     colorbar : bool
     **annotations
@@ -282,7 +281,7 @@ def _label_classes(ax, ordering, m, max_labels):
         ax.set_xlabel(literal(f"{m} classes in {ordering.method} order (not labelled)"))
         return
     # Thinned labels sit further apart than one row.
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else m if len(ticks) < m else 1
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else m
     fontsize = float(np.clip(height * 72 / m * step / LINE, MIN_FONT, MAX_FONT))
     labels = [literal(names[i]) for i in ticks]
     ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)

@@ -183,9 +183,11 @@ def library_path_from_ldpaths(r_home: str, otherwise=None) -> str:
 
     ``otherwise(r_home)`` answers where that file is missing or sh fails (None: "").
 
-    >>> import subprocess
-    >>> home = subprocess.run(["R", "RHOME"], capture_output=True, text=True).stdout.strip()
-    >>> library_path_from_ldpaths(home).startswith(home)
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> (home / "etc").mkdir()
+    >>> _ = (home / "etc" / "ldpaths").write_text('LD_LIBRARY_PATH="$R_HOME/lib"')
+    >>> library_path_from_ldpaths(str(home)) == f"{home}/lib"
     True
     """
     import subprocess
@@ -259,12 +261,9 @@ def end_before_exit() -> None:
     started R, spent after its result was in place. Only the ``blocks-rx`` program calls
     this (:func:`blocks_rx.cli.console`); a Python session keeps R to the end.
     """
-    if not session.cache_info().currsize:
+    if not session.cache_info().currsize:  # R never started (a failed start is not kept)
         return
-    try:
-        r = session()
-    except RUnavailable:
-        return
+    r = session()
     import atexit
 
     import rpy2.rinterface
