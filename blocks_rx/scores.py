@@ -87,6 +87,20 @@ class Scores:
             yield start, block
             release_pages(self.values, start + chunk_size)
 
+    def check_finite(self, start: int = 0, stop: int | None = None) -> None:
+        """Raise :class:`ScoresError` naming the row, column and class of the first
+        non-finite value among rows ``start`` to ``stop``; return if there is none.
+
+        >>> s = load_scores(np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]))
+        >>> s.values[2, 1] = np.inf
+        >>> s.check_finite(1)
+        Traceback (most recent call last):
+        ...
+        blocks_rx.errors.ScoresError: <array>: 1 non-finite value(s) in this block of rows; the first is inf at row 2, column 1 (class 'class_1'). Scores must be finite numbers.
+        """
+        block = np.asarray(self.values[start:stop], dtype=self.dtype)
+        _check_finite(block, start, self.classes, self.source)
+
 
 def release_pages(values, end_row: int) -> None:
     """Drop a memory-mapped input's pages before row ``end_row`` from this process's
@@ -220,6 +234,7 @@ def load_scores(
     labels=None,
     key: str | None = None,
     mmap: bool = True,
+    check_finite: bool = True,
 ) -> Scores:
     """Load and validate a score matrix (n samples x m classes).
 
@@ -241,6 +256,11 @@ def load_scores(
         Which array of an ``.npz`` / ``.pt`` dict holds the scores.
     mmap : bool
         Memory-map ``.npy`` files instead of reading them.
+    check_finite : bool
+        Check in-memory values for NaN and infinity now, all at once (the default). False
+        leaves them to be checked a block of rows at a time as they are read
+        (:meth:`Scores.iter_chunks`), as a memory-mapped file always is; the torch engine
+        then checks them where it computes (:mod:`blocks_rx.engines.torch_engine`).
 
     Returns
     -------
@@ -269,9 +289,9 @@ def load_scores(
     values = _validate_values(values, name)
     names = _class_names(classes, stored_names, values.shape, name)
     values = _unmasked(values, names, name)
-    in_memory = not isinstance(values, np.memmap)
-    if in_memory:
-        # Cheap for in-memory data; memory maps are checked block by block when read.
+    checked_now = check_finite and not isinstance(values, np.memmap)
+    if checked_now:
+        # In-memory values at once (unless deferred); memory maps block by block when read.
         _check_finite(values, 0, names, name)
     label_name = "labels"
     if labels is None:
@@ -285,7 +305,7 @@ def load_scores(
                 f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
                 "pass kind='logits' if these are raw outputs.", stacklevel=2)
     return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array,
-                  finite_checked=in_memory)
+                  finite_checked=checked_now)
 
 
 #: Rows of a memory-mapped input read at once while its range is checked: about 64 MB.

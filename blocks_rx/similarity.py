@@ -175,10 +175,14 @@ class Measure(Entry):
     #: convert)`` maps one raw block to the block to correlate, so that an engine can run it
     #: where the block lies (a dask worker). None for a measure that needs all rows at once.
     per_block: Callable | None = field(default=None, repr=False)
+    #: Whether, with no transform, the blocks to correlate are the rows as read, unchanged
+    #: (an engine may then check their values for non-finite numbers where it computes).
+    rows_as_read: bool = False
 
     def facts(self) -> dict:
         facts = super().facts()
         facts.pop("per_block", None)
+        facts.pop("rows_as_read", None)
         facts["rowwise"] = self.per_block is not None
         return facts
 
@@ -235,7 +239,7 @@ def _column_rank_blocks(scores: Scores, convert, block_size: int):
 MEASURES: Registry[Measure] = Registry("similarity measure")
 MEASURES.register(Measure("pearson", _row_blocks,
                           "Pearson correlation of the score columns (the paper's Eq. 1).",
-                          per_block=_converted))
+                          per_block=_converted, rows_as_read=True))
 MEASURES.register(Measure("spearman", _column_rank_blocks,
                           "Pearson correlation of each class's ranks over the samples "
                           "(scipy.stats.spearmanr).", streams=False, holds_scores=1.0))
@@ -363,7 +367,7 @@ def _run_engine(scores, measure, transform, engine, engine_options, block_size, 
     if not isinstance(scores, Scores):
         from .engines.inputs import open_scores
 
-        scores = open_scores(scores)
+        scores = open_scores(scores, engine=engine)
     block_size = _checked_block_size(block_size, scores)
     source = BlockSource(scores, MEASURES[measure], TRANSFORMS[transform].function, block_size,
                          tuple(observers), np.dtype(out_dtype))
@@ -650,7 +654,17 @@ def _scale_exponent(block: np.ndarray) -> int:
     # The largest |value - column mean| is at a column's maximum or minimum: read those
     # exactly in the block's dtype, with no full-size float64 temporaries.
     mean = block.mean(axis=0, dtype=np.float64)
-    peak = float(np.max(np.maximum(block.max(axis=0) - mean, mean - block.min(axis=0))))
+    return exponent_for_spread(
+        float(np.max(np.maximum(block.max(axis=0) - mean, mean - block.min(axis=0)))))
+
+
+def exponent_for_spread(peak: float) -> int:
+    """:func:`_scale_exponent` for a block whose largest distance from a column mean is
+    ``peak``: 0 when products of such values neither over- nor underflow in float32.
+
+    >>> exponent_for_spread(3.0), exponent_for_spread(1e-40), exponent_for_spread(float("nan"))
+    (0, 132, 0)
+    """
     if peak == 0.0 or 2.0 ** -_SAFE_EXPONENT <= peak <= 2.0 ** _SAFE_EXPONENT:
         return 0
     return -math.frexp(peak)[1]
@@ -665,14 +679,15 @@ def _scale_exponent(block: np.ndarray) -> int:
 _MIN_BLOCK_COLUMNS, _MAX_BLOCKS = 5000, 8
 
 
-def gram_column_edges(m: int) -> list[int]:
-    """Edges of the column blocks of the upper-triangle Gram product (one block: the full
-    product, below 10,000 columns).
+def gram_column_edges(m: int, min_columns: int | None = None) -> list[int]:
+    """Edges of the column blocks of the upper-triangle Gram product, each at least
+    ``min_columns`` wide (default 5,000: one block, the full product, below 10,000 columns),
+    at most 8.
 
-    >>> gram_column_edges(20_000), gram_column_edges(2_622)
-    ([0, 5000, 10000, 15000, 20000], [0, 2622])
+    >>> gram_column_edges(20_000), gram_column_edges(2_622), gram_column_edges(2_622, 512)
+    ([0, 5000, 10000, 15000, 20000], [0, 2622], [0, 524, 1049, 1573, 2098, 2622])
     """
-    blocks = max(1, min(_MAX_BLOCKS, m // _MIN_BLOCK_COLUMNS))
+    blocks = max(1, min(_MAX_BLOCKS, m // (min_columns or _MIN_BLOCK_COLUMNS)))
     return [round(i * m / blocks) for i in range(blocks + 1)]
 
 

@@ -165,7 +165,9 @@ def test_float64_tiny_and_constant_columns_on_every_engine(scheduler):
                     reason="no CUDA device: torch.cuda.is_available() is False here (CPU torch "
                            f"{torch.__version__}); the torch engine's CPU path is tested above")
 def test_torch_on_cuda_agrees_and_records_tf32():
-    S = offset_scores(n=20_000, m=300)
+    from blocks_rx.errors import ScoresError
+
+    S = offset_scores(n=20_000, m=1100)  # blocks of 3,000 rows: 13 MB, copied by threads
     sim = compute_similarity(S, engine="torch", device="cuda", out_dtype=np.float64, warn=False,
                              block_size=3000)
     detail = sim.engine_detail
@@ -173,6 +175,67 @@ def test_torch_on_cuda_agrees_and_records_tf32():
     tolerance = 1e-3 if detail["allow_tf32"] else TOLERANCE
     np.testing.assert_allclose(sim.matrix, np.corrcoef(S.astype(np.float64), rowvar=False),
                                atol=tolerance)
+    S[12_345, 1034] = -np.inf  # found on the device, named from the host
+    with pytest.raises(ScoresError, match=r"row 12345, column 1034 \(class 'class_1034'\)"):
+        compute_similarity(S, engine="torch", device="cuda", block_size=3000)
+
+
+@pytest.mark.parametrize("where", ["memory", "file"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("measure, transform",
+                         [("pearson", "none"), ("pearson", "softmax"), ("spearman", "none")])
+def test_the_torch_engine_names_a_non_finite_value_as_the_numpy_engine_does(
+        tmp_path, where, bad, measure, transform):
+    """Pearson with no transform is checked where torch computes (the device), anything
+    else on the host as it is read; either way the message is the numpy engine's."""
+    from blocks_rx.errors import ScoresError
+
+    S = offset_scores(n=1000, m=5)
+    S[733, 3] = bad  # in the third block of 300 rows
+    source = S
+    if where == "file":
+        np.save(tmp_path / "bad.npy", S)
+        source = tmp_path / "bad.npy"
+    messages = {}
+    for engine, options in (("numpy", {}), ("torch", {"device": "cpu"})):
+        with pytest.raises(ScoresError) as raised:
+            compute_similarity(source, engine=engine, measure=measure, transform=transform,
+                               block_size=300, **options)
+        messages[engine] = str(raised.value)
+    assert "at row 733, column 3 (class 'class_3')" in messages["numpy"]
+    assert messages["torch"] == messages["numpy"]
+
+
+def test_the_torch_engine_defers_the_check_of_scores_in_memory_to_its_pass():
+    from blocks_rx.engines.inputs import open_scores
+
+    S = offset_scores(n=50, m=3)
+    assert open_scores(S).finite_checked
+    assert not open_scores(S, engine="torch").finite_checked  # checked as it is read
+
+
+def test_torch_blocks_copied_by_threads_and_gpu_panels_agree_with_numpy():
+    """Blocks above PARALLEL_COPY_FROM_BYTES are copied by several threads; on a GPU the
+    Gram matrix is formed in column panels (here, the same code on the CPU)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from blocks_rx.engines import torch_engine
+
+    S = offset_scores(n=12_000, m=700, seed=4)  # blocks of 5,000 rows: 14 MB
+    assert 5000 * 700 * 4 >= torch_engine.PARALLEL_COPY_FROM_BYTES
+    expected = np.corrcoef(S.astype(np.float64), rowvar=False)
+    sim = compute_similarity(S, engine="torch", device="cpu", block_size=5000,
+                             out_dtype=np.float64, warn=False)
+    np.testing.assert_allclose(sim.matrix, expected, atol=TOLERANCE)
+    with ThreadPoolExecutor(3) as pool:
+        moments = torch_engine.DeviceCoMoments(700, torch, torch.device("cpu"), pool,
+                                               panel_columns=128)
+        assert len(moments._edges) == 6  # 5 panels of the upper block triangle
+        for start in range(0, len(S), 5000):
+            moments.add(S[start:start + 5000])
+    matrix, constant = moments.correlation()
+    np.testing.assert_allclose(matrix, expected, atol=TOLERANCE)
+    assert not constant.any() and (np.diag(matrix) == 1).all() and (matrix == matrix.T).all()
 
 
 # --------------------------------------------------------------------------- dask inputs

@@ -27,6 +27,9 @@ def open_scores(source, *, engine: str = "numpy", classes=None, kind: str = "log
                 labels=None, key: str | None = None) -> Scores:
     """Load ``source`` as :class:`~blocks_rx.scores.Scores`, lazily where it must be.
 
+    For an engine that checks the values itself (``checks_finite``: torch), scores held in
+    memory are not checked for NaN and infinity here, but as the engine reads them.
+
     >>> import numpy as np
     >>> open_scores(np.ones((3, 2))).n_classes
     2
@@ -36,7 +39,10 @@ def open_scores(source, *, engine: str = "numpy", classes=None, kind: str = "log
     by_workers = engine == "dask" and isinstance(source, (str, os.PathLike)) \
         and Path(source).suffix.lower() in DASK_READS
     if not (is_lazy_source(source) or by_workers):
-        return load_scores(source, classes=classes, kind=kind, labels=labels, key=key)
+        from . import ENGINES
+
+        return load_scores(source, classes=classes, kind=kind, labels=labels, key=key,
+                           check_finite=not ENGINES[engine].checks_finite)
     return lazy_scores(source, classes=classes, kind=kind, labels=labels, key=key)
 
 

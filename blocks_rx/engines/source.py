@@ -7,7 +7,7 @@ is gathered from the scores (a row sample, the predictions) needs no second read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -94,10 +94,24 @@ class BlockSource:
         """Whether every row has been handed to the observers."""
         return self._tap.complete
 
-    def blocks(self):
-        """The blocks to correlate, in order (observers fed on the way), with a progress bar."""
+    @property
+    def rows_as_read(self) -> bool:
+        """Whether the blocks to correlate are the rows as read, unchanged (Pearson with no
+        transform): an engine may then check their values itself, where it computes
+        (:meth:`blocks` with ``check_finite=False``)."""
+        return self.convert is None and self.measure.rows_as_read
+
+    def blocks(self, check_finite: bool = True):
+        """The blocks to correlate, in order (observers fed on the way), with a progress bar.
+
+        ``check_finite=False``: the rows are not checked for NaN or infinity as they are
+        read; the engine that asks for that checks them (see :attr:`rows_as_read`) and
+        calls ``scores.check_finite`` on a block where it finds one, for the message.
+        """
         tapped = _TappedScores(**{f.name: getattr(self.scores, f.name)
                                   for f in fields(Scores)}, tap=self._tap)
+        if not check_finite:
+            tapped = replace(tapped, finite_checked=True)
         return progress(self.measure.function(tapped, self.convert, self.block_size),
                         total=self.scores.n_samples, desc=f"{self.measure.name} similarity",
                         unit="sample", size=len)
