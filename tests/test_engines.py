@@ -161,25 +161,6 @@ def test_float64_tiny_and_constant_columns_on_every_engine(scheduler):
         np.testing.assert_allclose(sim.matrix[np.ix_(keep, keep)], oracle, atol=TOLERANCE)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason="no CUDA device: torch.cuda.is_available() is False here (CPU torch "
-                           f"{torch.__version__}); the torch engine's CPU path is tested above")
-def test_torch_on_cuda_agrees_and_records_tf32():
-    from blocks_rx.errors import ScoresError
-
-    S = offset_scores(n=20_000, m=1100)  # blocks of 3,000 rows: 13 MB, copied by threads
-    sim = compute_similarity(S, engine="torch", device="cuda", out_dtype=np.float64, warn=False,
-                             block_size=3000)
-    detail = sim.engine_detail
-    assert detail["device"].startswith("cuda") and "gpu" in detail
-    tolerance = 1e-3 if detail["allow_tf32"] else TOLERANCE
-    np.testing.assert_allclose(sim.matrix, np.corrcoef(S.astype(np.float64), rowvar=False),
-                               atol=tolerance)
-    S[12_345, 1034] = -np.inf  # found on the device, named from the host
-    with pytest.raises(ScoresError, match=r"row 12345, column 1034 \(class 'class_1034'\)"):
-        compute_similarity(S, engine="torch", device="cuda", block_size=3000)
-
-
 @pytest.mark.parametrize("where", ["memory", "file"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("measure, transform",
