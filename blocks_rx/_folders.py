@@ -214,6 +214,14 @@ def _swap_by_two_renames(new: Path, target: Path) -> None:
     os.rename(aside, new)  # so that the caller's clean-up removes the old folder
 
 
+def readable_as_made(path) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (mode 0600) the mode the user's umask gives
+    any new file (0644 under the usual 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def replace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary sibling (``.NAME.XXXX.part``) and one
     rename, so a reader never sees half a file; readable as any file the user makes (not
@@ -225,9 +233,7 @@ def replace_file(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
+        readable_as_made(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -490,9 +490,27 @@ def _dispatch(args) -> int:
     except BlocksInputError as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError as exc:
+        if _reader_gone(sys.stdout):  # `blocks-rx methods | head`: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
+        print(f"blocks-rx: error: {exc}", file=sys.stderr)
+        return 1
     except (PreflightError, FolderBusy, ValueError, ImportError, OSError, RuntimeError) as exc:
         print(f"blocks-rx: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _reader_gone(stream) -> bool:
+    """Whether ``stream`` is a pipe whose reader has closed it (nothing more can be shown)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or no poll()
+        return False
 
 
 def _command(args) -> int:
@@ -664,7 +682,7 @@ def _compare(args, say) -> int:
     print(found.summary(top=10))  # the command's result: printed even with --quiet
     if args.out is not None:
         written = write_comparison(found, args.out)
-        say(f"wrote {', '.join(written)} to {args.out}/")
+        say(f"wrote {', '.join(written)} to {os.path.join(args.out, '')}")
     return 0
 
 
@@ -726,7 +744,7 @@ def _run(scores, out, options: dict, say=print, demo: bool = False,
           f"total {time.perf_counter() - started:.1f} s")
     if result.accuracy is not None:
         say(f"top-1 accuracy against the labels: {result.accuracy:.3f}")
-    say(f"wrote {len(written)} files to {out}/: {', '.join(written)}")
+    say(f"wrote {len(written)} files to {os.path.join(out, '')}: {', '.join(written)}")
     if demo:
         say(f"open {Path(out) / 'heatmap.png'} to see the blocks, and "
             f"{Path(out) / 'explorer.html'} to explore them")

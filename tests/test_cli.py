@@ -41,6 +41,7 @@ def test_analyze_from_a_fresh_shell_writes_every_output(tmp_path, csv_scores):
     done = run_cli("analyze", path, "--out", out, "--labels", labels, "--cuts", "3,5")
     assert done.returncode == 0, done.stderr
     assert "wrote 9 files" in done.stdout and "accuracy" in done.stdout
+    assert f"wrote 9 files to {out}/: " in done.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(results.RESULT_FILES)
     assert "confusion.png" in results.RESULT_FILES  # --labels: similarity beside confusions
     groups = pd.read_csv(out / "groups.csv")
@@ -350,3 +351,22 @@ def test_seed_and_fuzzifier_reach_the_groups(tmp_path, csv_scores):
     assert done.returncode == 0, done.stderr
     groups = json.loads((out / "report.json").read_text())["groups"]
     assert groups["fuzzifier"] == 1.5 and groups["seed"] == 7 and groups["n_groups"] == 3
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path, csv_scores):
+    """`blocks-rx methods | head`: the reader is gone, so the command stops as Unix tools do
+    (status 128 + SIGPIPE), without an error; a folder written with a trailing slash is
+    named once with it."""
+    import signal
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line is written
+    try:
+        done = subprocess.run([str(BLOCKS_RX), "methods", "orderings"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 128 + signal.SIGPIPE and done.stderr == ""
+    path = csv_scores[0]
+    done = run_cli("analyze", path, "--out", f"{tmp_path / 'out'}/", "--no-groups")
+    assert done.returncode == 0 and f"to {tmp_path / 'out'}/: " in done.stdout, done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -85,6 +86,9 @@ def test_rds_export_loads_in_plain_r_with_cutree_and_dendrogram(result_dir, tmp_
     assert done.returncode == 0, done.stderr
     rds = result_dir / "blocks.rds"
     assert rds.exists() and "read_blocks(" in done.stdout and "library(blocksrx)" in done.stdout
+    mask = os.umask(0)
+    os.umask(mask)
+    assert rds.stat().st_mode & 0o777 == 0o666 & ~mask  # as any file the user makes
     assert_matches_python(check_in_r(rds, tmp_path), result_dir)
 
 

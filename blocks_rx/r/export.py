@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .._folders import readable_as_made
 from .session import session
 
 
@@ -17,6 +18,7 @@ def save_rds(content: dict, path) -> Path:
     os.close(handle)
     try:
         session().call("blocks_save_rds", *_arguments(content), str(temporary))
+        readable_as_made(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
