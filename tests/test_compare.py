@@ -229,6 +229,32 @@ def test_figure_draws_a_b_and_the_difference_on_stated_scales(planted, reference
     assert labels == [found.classes[j] for j in order]  # all 60 classes labelled
 
 
+def test_rounding_alone_draws_a_white_difference(planted, reference):
+    """B is A computed again in float64: they differ by float32 rounding only (below 1e-5),
+    which the difference panel must not draw in full colour."""
+    import matplotlib.colors as mcolors
+
+    from blocks_rx.plot._comparison import DIFFERENCE_CMAP, DIFFERENCE_FLOOR
+
+    again = blocks_rx.load_scores(scores_for(planted, planted["block"]), classes=NAMES)
+    b = blocks_rx.compute_similarity(again, out_dtype=np.float64)
+    found = blocks_rx.compare(reference, b)
+    largest = np.abs(found.matrix_b - found.matrix_a).max()
+    assert 0 < largest < DIFFERENCE_FLOOR
+    shown = found.plot()
+    assert shown.images_[2].get_clim() == (-DIFFERENCE_FLOOR, DIFFERENCE_FLOOR)
+    assert "every |B − A| is below it" in shown.scales_[2].rule
+    colours = shown.images_[2].to_rgba(shown.images_[2].get_array())[..., :3]
+    white = np.array(mcolors.to_rgb(plt_cmap(DIFFERENCE_CMAP)(0.5)))
+    assert np.abs(colours - white).max() < 0.05  # the centre colour, nothing saturated
+
+
+def plt_cmap(name):
+    import matplotlib
+
+    return matplotlib.colormaps[name]
+
+
 def test_cli_compares_two_result_folders(planted, reference, tmp_path, capsys):
     block = planted["block"].copy()
     block[planted["members"][2]] = 4

@@ -12,6 +12,10 @@ from ._heatmap import LINE, ordered_matrix
 
 #: Diverging map of the difference B - A: not A's and B's, so it is never read as a similarity.
 DIFFERENCE_CMAP = "PuOr_r"
+#: The difference's colour limits are never narrower than ±this: the similarity's precision
+#: (float32 products; the engines agree to 1e-5). Two runs that differ only by rounding then
+#: show a white difference, not their rounding noise in full colour.
+DIFFERENCE_FLOOR = 1e-5
 #: Panel titles show at most this many characters of a source (its end: the folder's name).
 TITLE_CHARACTERS = 45
 
@@ -26,8 +30,8 @@ def comparison(comp, *, fig=None, max_labels: int = 60, title: str | None = None
 
     A and B share one diverging colour scale centred on 0, limits ±(the largest |r| off
     the diagonal of either), so equal colours are equal similarities; the difference has a
-    diverging scale of its own (another colour map), ±(its largest |value|). Every colour
-    bar states its rule. Nothing is computed here but the colour limits.
+    diverging scale of its own (another colour map), ±(its largest |value|), never narrower
+    than ±:data:`DIFFERENCE_FLOOR`. Every colour bar states its rule. Nothing is computed here but the colour limits.
 
     Parameters
     ----------
@@ -58,7 +62,7 @@ def comparison(comp, *, fig=None, max_labels: int = 60, title: str | None = None
     axes = _three_axes(m, max_labels) if owned else fig.subplots(1, 3)
     shared = _shared_scale(comp.matrix_a, comp.matrix_b)
     difference = comp.matrix_b - comp.matrix_a
-    scales = [shared, shared, colour_scale(difference, scale="diverging", cmap=DIFFERENCE_CMAP)]
+    scales = [shared, shared, _difference_scale(difference)]
     sources = comp.provenance["sources"]
     panels = [(comp.matrix_a, f"A: {_short(sources['a'])}", "similarity (A and B)"),
               (comp.matrix_b, f"B: {_short(sources['b'])}", "similarity (A and B)"),
@@ -93,6 +97,21 @@ def _shared_scale(matrix_a, matrix_b) -> Scale:
     extend = _extend(np.concatenate([matrix_a, matrix_b]), -limit, limit)
     return Scale(DIVERGING, -limit, limit,
                  f"limits ±{limit:.3g}: largest |value| off the diagonal of A and B", extend)
+
+
+def _difference_scale(difference) -> Scale:
+    """±(the largest |B - A|), or ±:data:`DIFFERENCE_FLOOR` when every difference is below
+    the similarity's precision (the rule then says so).
+
+    >>> _difference_scale(np.array([[0.0, 3e-8], [3e-8, 0.0]])).rule
+    'limits ±1e-05, the precision of a similarity: every |B − A| is below it (largest 3e-08)'
+    """
+    scale = colour_scale(difference, scale="diverging", cmap=DIFFERENCE_CMAP)
+    if scale.vmax >= DIFFERENCE_FLOOR:
+        return scale
+    return Scale(DIFFERENCE_CMAP, -DIFFERENCE_FLOOR, DIFFERENCE_FLOOR,
+                 f"limits ±{DIFFERENCE_FLOOR:g}, the precision of a similarity: every |B − A| "
+                 f"is below it (largest {scale.vmax:.3g})", "neither")
 
 
 def _short(source: str) -> str:
