@@ -195,9 +195,9 @@ def test_the_torch_engine_defers_the_check_of_scores_in_memory_to_its_pass():
     assert not open_scores(S, engine="torch").finite_checked  # checked as it is read
 
 
-def test_torch_blocks_copied_by_threads_and_gpu_panels_agree_with_numpy():
-    """Blocks above PARALLEL_COPY_FROM_BYTES are copied by several threads; on a GPU the
-    Gram matrix is formed in column panels (here, the same code on the CPU)."""
+def test_torch_blocks_copied_by_threads_and_gram_panels_agree_with_numpy():
+    """Blocks above PARALLEL_COPY_FROM_BYTES are copied by several threads; the Gram
+    matrix is formed in column panels (700 classes: one panel by default, five here)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from blocks_rx.engines import torch_engine
