@@ -58,15 +58,23 @@ def export_content(similarity, ordering, *, groups=None, memberships=None, prove
 def hclust_call(ordering) -> str:
     """The R call that builds this tree from the exported ``similarity``: R's ``print`` and
     ``plot`` of an ``hclust`` read it (``plot`` labels the axis with its first argument).
+    A tree from R's seriation (HC, GW, OLO and their variants) is built by ``seriate``,
+    with the linkage it used.
 
     >>> from blocks_rx import hclust
     >>> hclust(np.eye(3)).linkage, hclust_call(hclust(np.eye(3)))
     ('complete', 'hclust(d = as.dist(1 - similarity), method = "complete")')
+    >>> from dataclasses import replace
+    >>> print(hclust_call(replace(hclust(np.eye(3)), method="OLO")))
+    seriation::seriate(as.dist(1 - similarity), method = "OLO", control = list(method = "complete"))[[1L]]
     """
     from .ordering import DISTANCES
 
     expression = re.sub(r"\bM\b", "similarity", DISTANCES[ordering.distance].r_expression)
-    return f'hclust(d = {expression}, method = "{ordering.linkage}")'
+    if ordering.method == "hclust":
+        return f'hclust(d = {expression}, method = "{ordering.linkage}")'
+    return (f'seriation::seriate({expression}, method = "{ordering.method}", '
+            f'control = list(method = "{ordering.linkage}"))[[1L]]')
 
 
 def export_rds(result, path, **kwargs) -> Path:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from blocks_rx import cli, r
-from blocks_rx import read_result
+from blocks_rx import analyze, read_result
 from blocks_rx.export import CSV_FILES, export_csv, export_rds, to_r
 
 from conftest import RSCRIPT, R_SCRIPTS, planted_scores, requires_r
@@ -164,3 +164,28 @@ def cli_path():
     from pathlib import Path
 
     return Path(sys.executable).with_name("blocks-rx")
+
+
+@requires_r
+@needs_rpy2
+def test_an_olo_tree_is_rebuilt_by_its_call_in_r(tmp_path):
+    """A tree from R's seriation (OLO here) exports the call that makes it again and the
+    linkage it used; R prints both."""
+    from blocks_rx.export import export_csv
+
+    S, _ = planted_scores(n_samples=400, groups=(3, 4, 5), seed=2)
+    found = analyze(S, ordering="OLO", groups=None)
+    assert found.ordering.linkage == "complete"
+    export_csv(found, tmp_path / "olo")
+    script = tmp_path / "olo.R"
+    script.write_text(f"""
+source(file.path("{R_SCRIPTS}", "read_blocks.R"))
+x <- read_blocks("{tmp_path / 'olo'}")
+again <- eval(x$hclust$call, x)
+stopifnot(identical(again$merge, x$hclust$merge), identical(again$order, x$hclust$order),
+          isTRUE(all.equal(again$height, x$hclust$height)), x$hclust$method == "complete")
+print(x)
+""")
+    done = subprocess.run([RSCRIPT, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "OLO, complete linkage" in done.stdout, done.stdout

@@ -139,7 +139,7 @@ def test_cutree_matches_scipy_fcluster(analysis, exports, r_library, tmp_path):
 
 def planted_matrix(n=12, seed=3):
     """Off-diagonal values within [-0.4, 0.4] but one pair at -0.6: with the default limits
-    (-0.6, 0.6) only the diagonal (1, clipped to 0.6) takes the palette's top colour."""
+    (-0.6, 0.6) only the diagonal (1, beyond them) takes the darker top colour."""
     rng = np.random.default_rng(seed)
     M = rng.uniform(-0.4, 0.4, size=(n, n))
     M = (M + M.T) / 2
@@ -149,7 +149,8 @@ def planted_matrix(n=12, seed=3):
 
 
 @requires_r
-def test_plot_blocks_draws_every_cell_with_the_diagonal_in_the_top_colour(r_library, tmp_path):
+def test_plot_blocks_draws_every_cell_with_the_diagonal_beyond_the_top_colour(r_library,
+                                                                             tmp_path):
     from matplotlib import image
     from scipy import ndimage
 
@@ -164,7 +165,8 @@ def test_plot_blocks_draws_every_cell_with_the_diagonal_in_the_top_colour(r_libr
     out = run_r([str(R_SCRIPTS / "plot_blocks.R"), str(tmp_path / "x"), str(png), "planted"],
                 env, cwd=png.parent)
     assert "wrote" in out and png.is_file() and not list(png.parent.glob(".*partial*"))
-    top = run_r(["-e", "cat(tail(blocksrx:::diverging_colours(), 1))"], env, cwd=tmp_path)
+    top = run_r(["-e", "cat(blocksrx:::darker(tail(blocksrx:::diverging_colours(), 1)))"],
+                env, cwd=tmp_path)
     top_rgb = np.array([int(top[i:i + 2], 16) / 255 for i in (1, 3, 5)])
 
     pixels = image.imread(png)[..., :3]
@@ -182,7 +184,7 @@ def test_plot_blocks_draws_every_cell_with_the_diagonal_in_the_top_colour(r_libr
     by_line = by_line.assign(offset=by_line.x - by_line.y).sort_values("offset")
     by_line["line"] = (by_line.offset.diff() > 8).cumsum()
     lines = [group for _, group in by_line.groupby("line")]
-    assert lines, "no cell has the palette's top colour: the diagonal is left blank"
+    assert lines, "no cell has the darker top colour: the diagonal is left blank"
     diagonal = max(lines, key=len).sort_values("x")
     assert len(diagonal) == len(M), f"{len(diagonal)} of {len(M)} diagonal cells drawn"
     size = diagonal["size"].median()

@@ -440,8 +440,8 @@ def _hclust_orderings(similarity, ordering) -> list[ContentOrdering]:
 
     found = []
     for linkage in EXTRA_LINKAGES:
-        if ordering.merge is not None and linkage == ordering.linkage:
-            continue
+        if ordering.method == "hclust" and linkage == ordering.linkage:
+            continue  # the result itself (an OLO or GW tree of that linkage orders otherwise)
         tree = hclust(similarity, linkage=linkage, hclust_backend="python")
         found.append(ContentOrdering(f"hclust, {linkage} linkage",
                                      np.asarray(tree.order, dtype=np.int32), _cuts(tree)))

@@ -125,7 +125,8 @@ def seriate(
                                  control=control, seed=seed)
     return Ordering(
         order=result["order"] - 1, classes=names, method=method,
-        linkage=None, distance=distance, merge=result.get("merge"), height=result.get("height"),
+        linkage=result.get("linkage"), distance=distance, merge=result.get("merge"),
+        height=result.get("height"),
         hclust_backend="r" if "merge" in result else None,
         seconds=time.perf_counter() - started,
         note=None if not control else f"control={control}", versions=session().versions,

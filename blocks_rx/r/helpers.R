@@ -22,6 +22,7 @@ blocks_seriate <- function(x, n, method, control, seed) {
   if (inherits(o, "hclust")) {
     out$merge <- o$merge
     out$height <- o$height
+    out$linkage <- o$method
   }
   out
 }

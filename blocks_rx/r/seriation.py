@@ -39,7 +39,8 @@ def seriate(distances: np.ndarray, n: int, method: str, *, control: dict | None 
     """Run ``seriation::seriate(d, method, control)`` after ``set.seed(seed)``.
 
     Returns a dict with the 1-based ``order`` and, for tree-based methods (HC, GW, OLO),
-    the ``merge`` and ``height`` of the tree.
+    the ``merge``, ``height`` and ``linkage`` (R's name: complete, average, ward.D2...) of
+    the tree.
     """
     r = require_seriation()
     known = seriation_methods("dist")
@@ -54,6 +55,7 @@ def seriate(distances: np.ndarray, n: int, method: str, *, control: dict | None 
     if "merge" in result:
         out["merge"] = np.asarray(result["merge"], dtype=np.int64)
         out["height"] = np.asarray(result["height"], dtype=np.float64)
+        out["linkage"] = str(result["linkage"][0])
     del result
     r.free(distances.nbytes)
     return out

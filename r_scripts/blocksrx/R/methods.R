@@ -3,6 +3,10 @@
 
 # The similarity matrix with rows and columns in the stored order, class names kept.
 ordered_similarity <- function(x) {
+  if (!inherits(x, "blocks_rx")) {
+    stop("ordered_similarity() takes a blocks-rx export (read_blocks(path)), not a ",
+         class(x)[1], call. = FALSE)
+  }
   x$similarity[x$order, x$order, drop = FALSE]
 }
 

@@ -1,9 +1,10 @@
 # plot(x): the ordered similarity matrix in base graphics, with the tree above it, a colour
 # bar at its right and the class names along its left and bottom sides.
 #
-# Every cell is drawn: values beyond zlim take the colour at that end (image() would leave
-# them blank), and missing values show grey. The palette diverges from 0 with symmetric
-# limits, so equal colours mean equal |similarity| whatever the sign.
+# Every cell is drawn: values beyond zlim (the diagonal, by default) take a darker shade of
+# the colour at that end, and the colour bar shows an arrow there, so no pair of distinct
+# classes shares the diagonal's colour; missing values show grey. The palette diverges
+# from 0 with symmetric limits, so equal colours mean equal |similarity| whatever the sign.
 
 plot.blocks_rx <- function(x, zlim = NULL, dendrogram = !is.null(x$hclust),
                            labels = length(x$classes) <= 150, main = NULL, col = NULL,
@@ -29,22 +30,52 @@ plot.blocks_rx <- function(x, zlim = NULL, dendrogram = !is.null(x$hclust),
   graphics::par(mar = c(0, 0, 0, 0))
   graphics::plot.new()
   boxes <- plot_layout(n, shown, cex.labels, nzchar(main), isTRUE(dendrogram), zlim)
+  if (!is.null(shown) && is.null(cex.labels) && boxes$cex < MIN_LABEL_CEX) {
+    # Names that small cannot be read: every step-th class is named instead, larger.
+    step <- ceiling(MIN_LABEL_CEX / boxes$cex)
+    shown[-seq(1L, n, by = step)] <- ""
+    boxes <- plot_layout(n, shown, min(1, boxes$cex * step), nzchar(main),
+                         isTRUE(dendrogram), zlim)
+  }
+  beyond <- c(below = any(m < zlim[1], na.rm = TRUE), above = any(m > zlim[2], na.rm = TRUE))
   draw_matrix(m, zlim, col, boxes$matrix)
   if (!is.null(shown)) draw_labels(shown, boxes$cex, boxes$gap * n / boxes$side)
   if (isTRUE(dendrogram)) draw_tree(x$hclust, boxes$tree)
-  draw_colour_bar(col, zlim, boxes$bar)
+  draw_colour_bar(col, zlim, boxes$bar, beyond)
   if (nzchar(main)) {
-    set_panel(if (isTRUE(dendrogram)) boxes$tree else boxes$matrix, c(0, 1), c(0, 1))
-    graphics::title(main = main, line = 0.8)
+    panel <- if (isTRUE(dendrogram)) boxes$tree else boxes$matrix
+    set_panel(panel, c(0, 1), c(0, 1))
+    centre <- mean(panel[1:2])
+    draw_title(main, 2 * min(centre, boxes$fin[1] - centre))
   }
   invisible(x)
 }
 
 # ------------------------------------------------------------------------ colours, title
 
+# Class names are never drawn smaller than this (about 5 points); where each row is too
+# small for that, every k-th class is named.
+MIN_LABEL_CEX <- 0.4
+
 # 101 colours from blue (negative) through near-white (0) to red (positive): an odd count,
 # so that one colour is centred on 0.
 diverging_colours <- function(n = 101L) grDevices::hcl.colors(n, "RdBu", rev = TRUE)
+
+# The colour of values beyond the limits: the end colour, half way to black.
+darker <- function(colour) {
+  rgb <- grDevices::col2rgb(colour) / 255 * 0.5
+  grDevices::rgb(rgb[1, ], rgb[2, ], rgb[3, ])
+}
+
+# The title on one line over the panel, made smaller (down to half size) where it would not
+# fit in `width` inches (centred on the panel).
+draw_title <- function(main, width) {
+  cex <- graphics::par("cex.main")
+  room <- 0.96 * width
+  wide <- graphics::strwidth(main, "inches", cex = cex, font = graphics::par("font.main"))
+  if (wide > room) cex <- max(cex * room / wide, cex / 2)
+  graphics::title(main = main, line = 0.8, cex.main = cex, xpd = NA)
+}
 
 # c(-L, L), L the largest |similarity| off the diagonal (1 when there is none).
 symmetric_limits <- function(m) {
@@ -95,7 +126,8 @@ plot_layout <- function(n, labels, cex, title, tree, zlim) {
   if (side < 0.5) {
     stop("the plotting region is too small for the matrix (about ", round(fixed_w + margin + 0.5, 1),
          " x ", round(fixed_h + margin + 0.5 * (1 + tree_share), 1), " inches needed); ",
-         "enlarge the device or use labels = FALSE", call. = FALSE)
+         "enlarge the device", if (!is.null(labels)) " or use labels = FALSE" else "",
+         call. = FALSE)
   }
   x0 <- (fin[1] - (fixed_w + margin + side)) / 2 + pad + margin
   y0 <- (fin[2] - (fixed_h + margin + side * (1 + tree_share))) / 2 + pad + margin
@@ -137,10 +169,21 @@ draw_matrix <- function(m, zlim, col, box) {
   n <- nrow(m)
   set_panel(box, c(0.5, n + 0.5), c(0.5, n + 0.5))
   graphics::rect(0.5, 0.5, n + 0.5, n + 0.5, col = "grey70", border = NA)  # missing values
-  clipped <- pmin(pmax(m, zlim[1]), zlim[2])
-  graphics::image(seq_len(n), seq_len(n), t(clipped[n:1, , drop = FALSE]), zlim = zlim,
-                  col = col, add = TRUE, useRaster = TRUE)
+  scale <- matrix_scale(m, zlim, col)
+  graphics::image(seq_len(n), seq_len(n), t(m[n:1, , drop = FALSE]), breaks = scale$breaks,
+                  col = scale$col, add = TRUE, useRaster = TRUE)
   graphics::box()
+}
+
+# Breaks and colours of the cells: `col` between the limits (both included), and beyond
+# them one more interval at each end, reaching far outside, for the darker end colours.
+# image() bins right-closed, so the lowest break moves a hair below zlim[1].
+matrix_scale <- function(m, zlim, col) {
+  span <- diff(zlim) + max(abs(m), 1, na.rm = TRUE)
+  inside <- seq(zlim[1], zlim[2], length.out = length(col) + 1L)
+  inside[1] <- zlim[1] - 1e-9 * diff(zlim)
+  list(breaks = c(zlim[1] - span, inside, zlim[2] + span),
+       col = c(darker(col[1]), col, darker(col[length(col)])))
 }
 
 # Every name, on both sides: text() rather than axis(), which drops labels that overlap.
@@ -180,13 +223,23 @@ tree_segments <- function(tree) {
   segs
 }
 
-draw_colour_bar <- function(col, zlim, box) {
+# The bar, with a triangle in the darker colour at each end that values go beyond.
+draw_colour_bar <- function(col, zlim, box, beyond = c(below = FALSE, above = FALSE)) {
   set_panel(box, c(0, 1), zlim)
   breaks <- seq(zlim[1], zlim[2], length.out = length(col) + 1L)
   graphics::rect(0, utils::head(breaks, -1L), 1, breaks[-1L], col = col, border = NA)
   graphics::box()
+  tip <- 0.15 / (box[4] - box[3]) * diff(zlim)  # 0.15 inches
+  if (beyond[["above"]]) {
+    graphics::polygon(c(0, 1, 0.5), zlim[2] + c(0, 0, tip), col = darker(col[length(col)]),
+                      xpd = NA)
+  }
+  if (beyond[["below"]]) {
+    graphics::polygon(c(0, 1, 0.5), zlim[1] - c(0, 0, tip), col = darker(col[1]), xpd = NA)
+  }
   ticks <- bar_ticks(zlim)
   graphics::axis(4, at = ticks, labels = signif(ticks, 2), las = 1, cex.axis = 0.8,
                  tcl = -0.3, mgp = c(3, 0.5, 0))
-  graphics::mtext("similarity", side = 3, line = 0.4, adj = 0, cex = 0.8)
+  graphics::mtext("similarity", side = 3, line = if (beyond[["above"]]) 1.2 else 0.4, adj = 0,
+                  cex = 0.8)
 }

@@ -32,8 +32,12 @@ read_blocks_rds <- function(path) {
 read_blocks_folder <- function(path) {
   json <- file.path(path, "blocks.json")
   if (!file.exists(json)) {
-    stop(path, ": no blocks.json in this folder; is it a blocks-rx CSV export ",
-         "(blocks-rx export RESULT --format csv)?")
+    inside <- file.path(path, c("blocks.rds", "r-export"))
+    found <- inside[file.exists(inside)]
+    stop(path, ": no blocks.json in this folder; ",
+         if (length(found)) paste0("read_blocks(\"", found[1], "\") reads the export it holds")
+         else "is it a blocks-rx CSV export (blocks-rx export RESULT --format csv)?",
+         call. = FALSE)
   }
   if (!requireNamespace("jsonlite", quietly = TRUE)) {
     stop("reading ", path, " needs the jsonlite package ",

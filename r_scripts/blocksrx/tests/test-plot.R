@@ -28,10 +28,30 @@ plot(x)
 plot(x, labels = FALSE)
 invisible(dev.off())
 
-# A device too small for the names says so.
+# A device too small for the names says so; without names, it does not offer to drop them.
 pdf(NULL, width = 1, height = 1)
 expect_error(plot(x), "too small")
+without <- tryCatch(plot(x, labels = FALSE), error = conditionMessage)
+stopifnot(grepl("too small", without), !grepl("labels = FALSE", without))
 invisible(dev.off())
+# A small device that fits the matrix but not every name names every k-th class instead.
+pdf(NULL, width = 2.6, height = 2.6)
+plot(read_blocks(csv_export))
+invisible(dev.off())
+
+# The diagonal (beyond the limits) takes a darker colour than the strongest pair, which
+# takes the end colour of the palette; so does the most negative pair at the other end.
+m <- ordered_similarity(x)
+zlim <- blocksrx:::symmetric_limits(m)
+colours <- blocksrx:::diverging_colours()
+scale <- blocksrx:::matrix_scale(m, zlim, colours)
+colour_of <- function(v) scale$col[.bincode(v, scale$breaks, TRUE, TRUE)]  # as image() bins
+stopifnot(identical(colour_of(zlim[2]), colours[length(colours)]),
+          identical(colour_of(1), blocksrx:::darker(colours[length(colours)])),
+          colour_of(1) != colour_of(zlim[2]),
+          identical(colour_of(zlim[1]), colours[1]),
+          identical(unname(grDevices::col2rgb(blocksrx:::darker("#FF8040"))[, 1]),
+                    c(128L, 64L, 32L)))
 
 # The pieces: symmetric limits around 0 from the largest |off-diagonal| value; the tree's
 # segments, three a merge, up to the top height, leaves at 1..n.

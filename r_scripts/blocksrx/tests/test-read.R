@@ -46,6 +46,10 @@ expect_error(read_blocks(file.path(tempdir(), "no-such-folder")), "no-such-folde
 empty <- tempfile("empty")
 dir.create(empty)
 expect_error(read_blocks(empty), paste0(empty, ": no blocks.json"))
+# A result folder that holds an export: the error names the path that reads it.
+expect_error(read_blocks(exports), paste0("read_blocks(\"", if (file.exists(rds_export))
+  rds_export else csv_export, "\") reads the export it holds"))
+expect_error(ordered_similarity(list()), "takes a blocks-rx export")
 text <- tempfile(fileext = ".txt")
 writeLines("not an export", text)
 expect_error(read_blocks(text), paste0(text, ": neither an .rds file nor"))
