@@ -153,6 +153,9 @@ class Analysis:
 def analyze(
     scores,
     *,
+    classes=None,
+    labels=None,
+    kind: str | None = None,
     measure: str = "pearson",
     transform: str = "none",
     clip_negative: bool = False,
@@ -178,6 +181,10 @@ def analyze(
     ----------
     scores : Scores, ndarray, DataFrame or path
         Anything :func:`blocks_rx.load_scores` accepts.
+    classes, labels, kind
+        What :func:`blocks_rx.load_scores` takes with them (class names, true labels for the
+        confusion matrix, what the scores are: "logits" unless given), for scores not
+        loaded yet.
     measure, transform : str
         Names in :data:`~blocks_rx.similarity.MEASURES` and
         :data:`~blocks_rx.scores.TRANSFORMS`.
@@ -230,7 +237,8 @@ def analyze(
     ordering_options, group_options = route_options(ordering, groups, options, seed)
     timings: dict[str, float] = {}
     with _recorded_warnings() as caught, enabled_as(progress):
-        scores = _load(scores, cuts, timings, engine)
+        scores = _load(scores, cuts, timings, engine,
+                       dict(classes=classes, labels=labels, kind=kind))
         plan, backend = _preflight(scores, measure, ordering, ordering_options, groups,
                                    criteria, block_size, max_memory, engine)
         gathered = _OnePass(scores, seed)
@@ -448,15 +456,22 @@ def _cuts(arranged: Ordering, cuts) -> dict:
     return {k: arranged.cut_labels(k) for k in cuts if k <= m}
 
 
-def _load(scores, cuts, timings: dict, engine: str = "numpy") -> Scores:
+def _load(scores, cuts, timings: dict, engine: str = "numpy", how: dict | None = None) -> Scores:
     """The scores, loaded (and timed) unless they are Scores already; cuts checked on them.
-    Dask arrays, zarr, HDF5 and ``.npy`` shards are opened lazily (no data read)."""
+    Dask arrays, zarr, HDF5 and ``.npy`` shards are opened lazily (no data read). ``how``:
+    what load_scores takes with them (classes, labels, kind)."""
     from .engines.inputs import open_scores
 
+    how = {name: value for name, value in (how or {}).items() if value is not None}
     with _timed(timings, "load"):
-        if not isinstance(scores, Scores):
+        if isinstance(scores, Scores):
+            given = list(how)
+            if given:
+                raise OptionError(f"analyze: {', '.join(given)} given for scores that are "
+                                  f"loaded already; pass them to load_scores instead")
+        else:
             with stage("reading scores"):
-                scores = open_scores(scores, engine=engine)
+                scores = open_scores(scores, engine=engine, **how)
     _check_cuts(cuts, scores.n_classes)
     return scores
 

@@ -578,42 +578,7 @@ def _heatmap_to_build_on(analysis):
 def _distributions_picture(analysis):
     from .plot import distributions
 
-    sim = analysis.similarity
-    label = f"{sim.measure} on {sim.kind}" + (f" ({sim.transform})" if sim.transform != "none" else "")
-    return distributions([{
-        "label": label,
-        "class_name": sim.classes[analysis.example_class],
-        "values": analysis.example_values,
-        "values_stats": analysis.example_stats,
-        "similarities": off_diagonal_for_histogram(sim.matrix),
-        "similarities_note": ("" if sim.n_classes * (sim.n_classes - 1) // 2 <= HISTOGRAM_PAIRS
-                              else f"\n(histogram of {HISTOGRAM_PAIRS:,} pairs drawn at "
-                                   "random; statistics exact)"),
-        "similarity_stats": analysis.similarity_stats,
-    }])
-
-
-#: Above this many class pairs the similarity histogram is drawn from a seeded uniform sample
-#: of pairs (its statistics, in report.json, are exact: blocks_rx.similarity).
-HISTOGRAM_PAIRS = 5_000_000
-
-
-def off_diagonal_for_histogram(matrix, pairs: int = HISTOGRAM_PAIRS, seed: int = 0):
-    """The values above the diagonal, or a uniform sample of ``pairs`` of them (with
-    replacement), read without a copy of all m(m-1)/2 values.
-
-    >>> off_diagonal_for_histogram(np.arange(9.0).reshape(3, 3)).tolist()
-    [1.0, 2.0, 5.0]
-    """
-    m = matrix.shape[0]
-    if m * (m - 1) // 2 <= pairs:
-        return np.asarray(matrix, dtype=np.float64)[np.triu_indices(m, k=1)]
-    rng = np.random.default_rng(seed)
-    rows = rng.integers(0, m, size=pairs)
-    columns = rng.integers(0, m - 1, size=pairs)
-    columns += columns >= rows  # never the diagonal
-    order = np.argsort(rows, kind="stable")  # read row by row
-    return np.asarray(matrix[rows[order], columns[order]], dtype=np.float64)
+    return distributions(analysis)
 
 
 def _groups_picture(analysis):

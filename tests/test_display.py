@@ -202,7 +202,7 @@ def test_heatmap_labels_at_most_max_labels_classes_and_says_how_many(max_labels,
 
 @pytest.mark.parametrize("max_labels", [-1, 2.5, True, "10"])
 def test_heatmap_refuses_a_max_labels_that_is_no_count(max_labels):
-    with pytest.raises(ValueError, match="max_labels must be a whole number >= 0"):
+    with pytest.raises(BlocksInputError, match="max_labels must be a whole number >= 0"):
         plot.heatmap(np.eye(3), max_labels=max_labels)
 
 
@@ -741,3 +741,34 @@ def test_a_sharpened_heatmap_is_pixel_for_pixel_the_one_coloured_before_resampli
     assert sharpened.shape == coloured_first.shape
     np.testing.assert_array_equal(sharpened, coloured_first)
 
+
+
+def test_an_analysis_draws_itself_in_heatmap_and_distributions():
+    """What analyze returns is what a user hands to the pictures: the heatmap takes its
+    order, the distributions its typical class; anything else is named in the error."""
+    digits = datasets.digits_classifier()
+    found = blocks_rx.analyze(digits["scores"], classes=digits["classes"], groups=None)
+    shown = plot.heatmap(found)
+    order = found.ordering.order
+    np.testing.assert_array_equal(shown.image_.get_array(),
+                                  found.similarity.matrix[np.ix_(order, order)])
+    assert "hclust order" in shown.ax_.get_title()
+    rows = plot.distributions(found)
+    assert len(rows.axes_) == 2 and "digit" in rows.axes_[0].get_title()
+    counts = rows.axes_[1].get_yticks()
+    assert np.array_equal(counts, np.round(counts))  # pair counts: whole-number ticks
+    with pytest.raises(SimilarityError, match="got Scores"):
+        plot.heatmap(blocks_rx.load_scores(digits["scores"]))
+
+
+def test_analyze_takes_class_names_and_labels_with_raw_scores():
+    digits = datasets.digits_classifier()
+    names = list(digits["classes"])
+    direct = blocks_rx.analyze(digits["scores"], classes=names, labels=digits["labels"],
+                               groups=None)
+    loaded = blocks_rx.analyze(blocks_rx.load_scores(digits["scores"], classes=names,
+                                                     labels=digits["labels"]), groups=None)
+    assert direct.similarity.classes == tuple(names)
+    np.testing.assert_array_equal(direct.confusion, loaded.confusion)
+    with pytest.raises(BlocksInputError, match="loaded already; pass them to load_scores"):
+        blocks_rx.analyze(blocks_rx.load_scores(digits["scores"]), labels=digits["labels"])

@@ -7,6 +7,7 @@ import pytest
 from scipy.cluster.hierarchy import cophenet, fcluster
 from scipy.spatial.distance import squareform
 
+from blocks_rx.errors import OptionError
 from blocks_rx.ordering import (
     DISTANCES, LINKAGES, condensed_distance, hclust, order_classes, taxonomy_order,
 )
@@ -164,7 +165,7 @@ def test_bad_arguments_are_named():
         hclust(M, distance="cosine")
     with pytest.raises(ValueError, match="non-finite"):
         hclust(np.full((3, 3), np.nan))
-    with pytest.raises(ValueError, match="k must be between 1 and 3"):
+    with pytest.raises(OptionError, match="k must be between 1 and 3"):
         hclust(M).cut_labels(4)
 
 

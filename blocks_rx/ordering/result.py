@@ -9,7 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import SimilarityError
+from ..errors import OptionError, SimilarityError
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,10 +136,10 @@ class Ordering:
         array([1, 1, 2])
         """
         if self.merge is None:
-            raise ValueError(f"a {self.method!r} ordering has no tree to cut")
+            raise OptionError(f"a {self.method!r} ordering has no tree to cut")
         m = self.n_classes
         if not 1 <= k <= m:
-            raise ValueError(f"k must be between 1 and {m}, got {k}")
+            raise OptionError(f"k must be between 1 and {m}, got {k}")
         steps = self._gap_steps
         if steps is None:  # an order that does not keep the tree's clusters together
             return self._cut_by_merging(k)

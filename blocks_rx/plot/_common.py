@@ -7,6 +7,8 @@ import functools
 import numbers
 from pathlib import Path
 
+from ..errors import OptionError
+
 
 def new_axes(ax, figsize):
     """Return (figure, axes): the given axes' figure, or a new standalone Figure."""
@@ -177,7 +179,7 @@ def label_positions(m: int, max_labels: int) -> list[int]:
     """
     if isinstance(max_labels, bool) or not isinstance(max_labels, numbers.Integral) \
             or max_labels < 0:
-        raise ValueError(f"max_labels must be a whole number >= 0, got {max_labels!r}")
+        raise OptionError(f"max_labels must be a whole number >= 0, got {max_labels!r}")
     if m <= max_labels:
         return list(range(m))
     if max_labels == 0:

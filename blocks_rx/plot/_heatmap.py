@@ -33,11 +33,12 @@ def heatmap(
 
     Parameters
     ----------
-    similarity : Similarity, ndarray (m, m) or DataFrame
-        A DataFrame's index names the classes (its columns must be the same classes); an
+    similarity : Analysis, Similarity, ndarray (m, m) or DataFrame
+        An :class:`~blocks_rx.Analysis` (or a result read back) brings its own ordering. A
+        DataFrame's index names the classes (its columns must be the same classes); an
         array takes the names of ``ordering``, or ``0 .. m-1``.
     ordering : Ordering, optional
-        Must order the same classes; default: as given.
+        Must order the same classes; default: the analysis's, else as given.
     ax : matplotlib Axes, optional
         Draw here; by default a new standalone Figure is made.
     scale : {"auto", "diverging", "sequential"}
@@ -86,7 +87,11 @@ def heatmap(
     >>> shown = heatmap(sim, blocks_rx.order_classes(sim))
     >>> shown.image_.get_array().shape, shown.scale_.vmin == -shown.scale_.vmax
     ((6, 6), True)
+    >>> heatmap(blocks_rx.analyze(S, groups=None)).image_.get_array().shape  # its own order
+    (6, 6)
     """
+    if hasattr(similarity, "similarity") and hasattr(similarity, "ordering"):  # an analysis
+        similarity, ordering = similarity.similarity, ordering or similarity.ordering
     matrix, ordering = _matrix_and_ordering(similarity, ordering)
     colours = cmap if isinstance(cmap, Scale) else colour_scale(
         matrix, scale=scale, robust=robust, vmin=vmin, vmax=vmax, cmap=cmap)
@@ -178,7 +183,10 @@ def _matrix_and_ordering(matrix, ordering):
                                   "in the same order")
         matrix = matrix.to_numpy()
     else:
-        matrix = np.asarray(matrix)
+        given, matrix = matrix, np.asarray(matrix)
+        if matrix.dtype == object or matrix.dtype.kind not in "fiub":
+            raise SimilarityError(f"expected an Analysis, a Similarity, or a square class x "
+                                  f"class array or DataFrame, got {type(given).__name__}")
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise SimilarityError(f"expected a square class x class matrix, got shape {matrix.shape}")
     m = matrix.shape[0]

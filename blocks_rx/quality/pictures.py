@@ -149,7 +149,7 @@ def _histogram(finding, report):
     """The off-diagonal similarities (a uniform sample of pairs above 5 million), with the
     mean and the median marked."""
     from ..plot._common import panels_figure
-    from ..results import off_diagonal_for_histogram
+    from ..plot._distributions import off_diagonal_for_histogram
 
     values = off_diagonal_for_histogram(report.similarity.matrix)
     fig = panels_figure((4.2, 2.4))
