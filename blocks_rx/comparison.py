@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -217,7 +217,8 @@ class Comparison:
         return html_summary("Comparison of class structures", rows)
 
 
-def compare(a, b, *, order: str = "a", cuts=(2, 4, 8, 16), neighbours: int = 10) -> Comparison:
+def compare(a, b, *, order: str = "a", cuts=(2, 4, 8, 16), neighbours: int = 10,
+            names=None) -> Comparison:
     """Compare the class structures of ``a`` and ``b`` on their common classes.
 
     Parameters
@@ -232,6 +233,10 @@ def compare(a, b, *, order: str = "a", cuts=(2, 4, 8, 16), neighbours: int = 10)
         outside 2..m-1 are skipped (``provenance["cuts_skipped"]``).
     neighbours : int
         How many nearest classes ``neighbours_kept`` compares.
+    names : (str, str), optional
+        What to call A and B in titles and summaries. Default: where each came from (a
+        folder, a file), and, when that is the same for both (two arrays), also how each
+        was computed where they differ ("pearson (standardize), hclust complete").
 
     Returns
     -------
@@ -254,7 +259,7 @@ def compare(a, b, *, order: str = "a", cuts=(2, 4, 8, 16), neighbours: int = 10)
     (('class_5',), (), {2: 1.0, 4: 1.0})
     """
     _check_options(order, neighbours)
-    side_a, side_b = _side(a), _side(b)
+    side_a, side_b = _named(_side(a), _side(b), names)
     classes, index_a, index_b, only_in_a, only_in_b = _common(side_a, side_b)
     matrix_a = _submatrix(side_a.similarity.matrix, index_a)
     matrix_b = _submatrix(side_b.similarity.matrix, index_b)
@@ -428,6 +433,32 @@ def _side(value) -> _Side:
         return _Side(value.source, value, None)
     raise TypeError(f"compare takes an Analysis, a StoredResult, a Similarity or the path of "
                     f"a result folder, not {type(value).__name__}")
+
+
+def _named(side_a: _Side, side_b: _Side, names) -> tuple[_Side, _Side]:
+    """The sides with the labels of ``names``, or labels that tell them apart."""
+    if names is not None:
+        if isinstance(names, str) or len(names) != 2 or not all(
+                isinstance(n, str) and n.strip() for n in names):
+            raise OptionError(f"names must be two non-empty strings (A's and B's), got "
+                              f"{names!r}")
+        return replace(side_a, label=names[0]), replace(side_b, label=names[1])
+    if side_a.label != side_b.label:
+        return side_a, side_b
+    how_a, how_b = _how(side_a), _how(side_b)
+    if how_a == how_b:
+        return side_a, side_b
+    return (replace(side_a, label=f"{side_a.label}, {how_a}"),
+            replace(side_b, label=f"{side_b.label}, {how_b}"))
+
+
+def _how(side: _Side) -> str:
+    """How a side was computed, in a few words: "pearson (center), hclust complete"."""
+    sim, ordering = side.similarity, side.ordering
+    text = sim.measure + (f" ({sim.transform})" if sim.transform != "none" else "")
+    if ordering is not None:
+        text += f", {ordering.method}" + (f" {ordering.linkage}" if ordering.linkage else "")
+    return text
 
 
 def _common(side_a: _Side, side_b: _Side):

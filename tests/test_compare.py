@@ -290,3 +290,23 @@ def test_cli_errors_are_one_line(reference, tmp_path, capsys):
     assert error.count("\n") == 1 and "not part of a blocks-rx comparison" in error
     assert (folder / "report.json").is_file()
 
+
+
+def test_two_arrays_are_told_apart_by_how_they_were_computed(planted):
+    """Two analyses of in-memory arrays share the source '<array>': the titles say how each
+    was computed where they differ, or what the caller names them."""
+    scores = blocks_rx.load_scores(scores_for(planted, planted["block"]), classes=NAMES)
+    raw = blocks_rx.analyze(scores, groups=None, hclust_backend="python")
+    centred = blocks_rx.analyze(scores, transform="center", linkage="average", groups=None,
+                                hclust_backend="python")
+    found = blocks_rx.compare(raw, centred)
+    assert found.provenance["sources"] == {
+        "a": "<array>, pearson, hclust complete",
+        "b": "<array>, pearson (center), hclust average"}
+    titles = [ax.get_title() for ax in found.plot().axes_]
+    assert titles[0].startswith("A: <array>, pearson") and "(center)" in titles[1]
+    named = blocks_rx.compare(raw, centred, names=("raw", "centred"))
+    assert named.provenance["sources"] == {"a": "raw", "b": "centred"}
+    assert "  A: raw\n  B: centred\n" in named.summary()
+    with pytest.raises(OptionError, match="names must be two non-empty strings"):
+        blocks_rx.compare(raw, centred, names="raw")
