@@ -207,7 +207,8 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
     medians = [np.median(position[groups.crisp == k]) if np.any(groups.crisp == k) else n + k
                for k in range(c)]
     columns = np.argsort(medians, kind="stable")
-    fig, ax = new_axes(ax, figsize=(min(3.0 + 0.32 * c, 14.0), 8.0 if n > 40 else 6.0))
+    # At least 5 inches wide: the title and the colour bar's label need that much.
+    fig, ax = new_axes(ax, figsize=(min(max(5.0, 3.0 + 0.32 * c), 14.0), 8.0 if n > 40 else 6.0))
     from matplotlib.colors import PowerNorm
 
     image = ax.imshow(groups.memberships[np.ix_(order, columns)], aspect="auto", cmap=cmap,
@@ -225,14 +226,15 @@ def memberships(groups, ordering, *, failed=None, ax=None, max_labels: int = 100
             label.set_fontweight("bold")
     ax.tick_params(length=2, pad=1)
     ax.set_xlabel("fuzzy group" + (" (blue: failed in this order)" if failed_ids else ""))
-    ax.set_title(literal(f"memberships, {c} groups (fuzzifier {groups.fuzzifier:g}, "
-                         f"{groups.embedding} embedding, d={groups.n_components})\n"
-                         f"{n} classes in {ordering.method} order"), fontsize=9)
+    ax.set_title(literal(f"memberships, {c} groups, {n} classes in {ordering.method} order\n"
+                         f"(fuzzifier {groups.fuzzifier:g}, {groups.embedding} embedding, "
+                         f"d={groups.n_components})"), fontsize=9)
     bar = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02)
-    bar.set_label("membership")
-    bar.ax.axhline(groups.threshold, color="#1f77b4", linewidth=2.0)  # the overlap threshold
-    bar.ax.text(1.6, groups.threshold, "threshold", transform=bar.ax.get_yaxis_transform(),
-                va="center", fontsize=7, color="#1f77b4")
+    # The overlap threshold: a line on the bar, named in the bar's own label (a text beside
+    # the bar ran into that label).
+    bar.set_label(f"membership (blue line: overlap threshold {groups.threshold:.2g})",
+                  fontsize=8)
+    bar.ax.axhline(groups.threshold, color="#1f77b4", linewidth=2.0)
     return MembershipsDisplay(ax, image=image, colorbar=bar)
 
 
