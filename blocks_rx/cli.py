@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import OptionError
+from ._warn import warn_caller
 
 DESCRIPTION = "Class-similarity structure of large classifiers (Alsallakh et al., 2020)."
 
@@ -42,7 +43,7 @@ class _Deprecated(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         new = DEPRECATED_FLAGS[option_string][0]
-        warnings.warn(f"{option_string} is now {new}", DeprecationWarning, stacklevel=2)
+        warn_caller(f"{option_string} is now {new}", DeprecationWarning)
         setattr(namespace, self.dest, values)
 
 

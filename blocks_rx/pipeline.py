@@ -33,6 +33,7 @@ from .registry import Option, OptionError
 from .scores import TRANSFORMS, Scores
 from .similarity import (SUMMARY_METHOD, Similarity, compute, confusion_matrix, describe,
                          describe_off_diagonal, predictions, typical_class)
+from ._warn import warn_caller
 
 #: Flat cuts reported in order.csv (those below the number of classes).
 DEFAULT_CUTS = (2, 4, 8, 16)
@@ -69,8 +70,7 @@ class Analysis:
     @property
     def groups(self):
         """Deprecated name of :attr:`findings`."""
-        warnings.warn("Analysis.groups is now Analysis.findings", DeprecationWarning,
-                      stacklevel=2)
+        warn_caller("Analysis.groups is now Analysis.findings", DeprecationWarning)
         return self.findings
 
     @property
@@ -383,8 +383,7 @@ def _renamed(measure, ordering, groups, method, order, options):
                "backend": ("hclust_backend", options.pop("backend", None))}
     for old, (new, value) in renames.items():
         if value is not None:
-            warnings.warn(f"analyze({old}=...) is now analyze({new}=...)", DeprecationWarning,
-                          stacklevel=3)
+            warn_caller(f"analyze({old}=...) is now analyze({new}=...)", DeprecationWarning)
     measure = method if method is not None else measure
     ordering = order if order is not None else ordering
     if renames["backend"][1] is not None:
@@ -412,7 +411,7 @@ def _preflight(scores, measure, ordering, ordering_options, groups, criteria, bl
                groups=groups, criteria=criteria, block_size=block_size, engine=engine)
     job.check(max_memory=max_memory)
     for text in job.warnings:
-        warnings.warn(text, SlowMethodWarning, stacklevel=4)
+        warn_caller(text, SlowMethodWarning)
     return job, backend
 
 
@@ -437,8 +436,8 @@ def _criteria(similarity, arranged, timings) -> dict | None:
         with _timed(timings, "criteria"), stage("criteria (R seriation)"):
             return criteria(similarity, arranged)
     except RUnavailable as exc:
-        warnings.warn(f"no criteria: they are computed by R's seriation package, and "
-                      f"{str(exc).split('. ')[0]}", stacklevel=4)
+        warn_caller(f"no criteria: they are computed by R's seriation package, and "
+                      f"{str(exc).split('. ')[0]}")
         return None
 
 
@@ -451,8 +450,8 @@ def _cuts(arranged: Ordering, cuts) -> dict:
         return {k: arranged.cut_labels(k) for k in DEFAULT_CUTS if k < m}
     dropped = [k for k in cuts if k > m]
     if dropped:  # only after --drop-constant removed classes
-        warnings.warn(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
-                      f"{m} classes are left after dropping the constant ones", stacklevel=4)
+        warn_caller(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
+                      f"{m} classes are left after dropping the constant ones")
     return {k: arranged.cut_labels(k) for k in cuts if k <= m}
 
 
@@ -492,13 +491,12 @@ def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings
 
     entry = GROUP_METHODS[groups]
     if entry.needs_tree and arranged.merge is None:
-        warnings.warn(f"no groups: {groups} needs an ordering with a tree, and "
-                      f"{arranged.method!r} has none (hclust, HC, GW and OLO have one)",
-                      stacklevel=4)
+        warn_caller(f"no groups: {groups} needs an ordering with a tree, and "
+                      f"{arranged.method!r} has none (hclust, HC, GW and OLO have one)")
         return None
     if similarity.n_classes < MIN_CLASSES_FOR_GROUPS:
-        warnings.warn(f"no groups: {similarity.n_classes} classes are too few "
-                      f"(groups need at least {MIN_CLASSES_FOR_GROUPS})", stacklevel=4)
+        warn_caller(f"no groups: {similarity.n_classes} classes are too few "
+                      f"(groups need at least {MIN_CLASSES_FOR_GROUPS})")
         return None
     with stage(f"groups ({groups})"):
         findings = entry.function(similarity, arranged, seed=seed, **group_options)
@@ -590,10 +588,10 @@ def _drop_constant(scores: Scores, similarity: Similarity):
         lost = ~keep[labels]
         if lost.any():
             dropped = sorted({scores.classes[j] for j in labels[lost]})
-            warnings.warn(f"drop_constant removed {len(dropped)} class(es) that "
+            warn_caller(f"drop_constant removed {len(dropped)} class(es) that "
                           f"{int(lost.sum())} sample(s) are labelled with "
                           f"({', '.join(map(repr, dropped[:5]))}), so no confusion matrix is "
-                          "made; keep them (no --drop-constant) to get one", stacklevel=4)
+                          "made; keep them (no --drop-constant) to get one")
             labels = None
         else:
             labels = remap[labels]

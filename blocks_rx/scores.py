@@ -9,7 +9,6 @@ may wrap a memory-mapped ``.npy`` so that large inputs are streamed, never loade
 from __future__ import annotations
 
 import os
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 from .errors import ScoresError, SideFileError
 from .readers import read_class_names, read_label_file, read_source
 from .registry import Entry, Registry
+from ._warn import warn_caller
 
 SCORE_KINDS = ("logits", "probabilities", "multilabel")
 
@@ -301,9 +301,8 @@ def load_scores(
     if kind == "probabilities":
         lo, hi = _value_range(values)
         if lo < 0.0 or hi > 1.0:
-            warnings.warn(
-                f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
-                "pass kind='logits' if these are raw outputs.", stacklevel=2)
+            warn_caller(f"{name}: scores declared as probabilities range over [{lo:.3g}, {hi:.3g}]; "
+                "pass kind='logits' if these are raw outputs.")
     return Scores(values=values, classes=tuple(names), kind=kind, source=name, labels=label_array,
                   finite_checked=checked_now)
 
@@ -353,15 +352,12 @@ def _validate_values(values, name):
         raise ScoresError(f"{name}: need at least 2 samples (rows), got {n}")
     kind = values.dtype.kind
     if kind in "iub":
-        warnings.warn(
-            f"{name}: scores are {values.dtype} integers; converting to float64. If these are "
-            "predicted or true labels rather than scores, pass them as labels instead.",
-            stacklevel=3)
+        warn_caller(f"{name}: scores are {values.dtype} integers; converting to float64. If these are "
+            "predicted or true labels rather than scores, pass them as labels instead.")
         values = values.astype(np.float64)
     elif values.dtype == np.float16:
-        warnings.warn(f"{name}: float16 scores keep about 3 significant digits; they are "
-                      "computed in float32, but ties and rounding may blur fine structure.",
-                      stacklevel=3)
+        warn_caller(f"{name}: float16 scores keep about 3 significant digits; they are "
+                      "computed in float32, but ties and rounding may blur fine structure.")
         values = values.astype(np.float32)
     elif kind != "f":
         raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype} "
@@ -369,10 +365,8 @@ def _validate_values(values, name):
     elif values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)  # longdouble
     if m > n:
-        warnings.warn(
-            f"{name}: {m} classes (columns) but only {n} samples (rows). Is the matrix "
-            "transposed? Correlations over fewer samples than classes are rank-deficient.",
-            stacklevel=3)
+        warn_caller(f"{name}: {m} classes (columns) but only {n} samples (rows). Is the matrix "
+            "transposed? Correlations over fewer samples than classes are rank-deficient.")
     return values
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +32,7 @@ import numpy as np
 from .errors import OptionError
 from .registry import Entry, Registry
 from .scores import TRANSFORMS, Scores
+from ._warn import warn_caller
 
 #: Mean off-diagonal correlation above which raw logits look dominated by per-sample offsets.
 OFFSET_WARNING_LEVEL = 0.9
@@ -102,8 +102,7 @@ class Similarity:
     @property
     def method(self) -> str:
         """Deprecated name of :attr:`measure`."""
-        warnings.warn("Similarity.method is now Similarity.measure", DeprecationWarning,
-                      stacklevel=2)
+        warn_caller("Similarity.method is now Similarity.measure", DeprecationWarning)
         return self.measure
 
     def off_diagonal(self) -> np.ndarray:
@@ -334,8 +333,7 @@ def compute(
     True
     """
     if method is not None:
-        warnings.warn("compute_similarity(method=...) is now compute_similarity(measure=...)",
-                      DeprecationWarning, stacklevel=2)
+        warn_caller("compute_similarity(method=...) is now compute_similarity(measure=...)", DeprecationWarning)
         measure = method
     started = time.perf_counter()
     scores, run = _run_engine(scores, measure, transform, engine, engine_options, block_size,
@@ -716,18 +714,14 @@ def _warn_about(sim: Similarity) -> None:
     if sim.constant_classes:
         names = ", ".join(repr(c) for c in sim.constant_classes[:10])
         more = f" and {len(sim.constant_classes) - 10} more" if len(sim.constant_classes) > 10 else ""
-        warnings.warn(
-            f"{len(sim.constant_classes)} class(es) scored the same on every sample and have no "
-            f"correlation: {names}{more}. Their rows are set to 0; drop them or use more samples.",
-            ConstantClassWarning, stacklevel=3)
+        warn_caller(f"{len(sim.constant_classes)} class(es) scored the same on every sample and have no "
+            f"correlation: {names}{more}. Their rows are set to 0; drop them or use more samples.", ConstantClassWarning)
     if sim.kind == "logits" and sim.transform == "none" and sim.measure == "pearson":
         mean_r = off_diagonal_mean(sim.matrix)
         if mean_r > OFFSET_WARNING_LEVEL:
-            warnings.warn(
-                f"mean off-diagonal correlation is {mean_r:.3f}: raw logits look dominated by "
+            warn_caller(f"mean off-diagonal correlation is {mean_r:.3f}: raw logits look dominated by "
                 "per-sample offsets (softmax ignores them). Centre each sample's logits with "
-                "transform='center' (CLI: --center), or 'standardize' when their spread varies too, to see the class structure.",
-                OffsetDominatedWarning, stacklevel=3)
+                "transform='center' (CLI: --center), or 'standardize' when their spread varies too, to see the class structure.", OffsetDominatedWarning)
 
 
 # --------------------------------------------------------------------------- statistics

@@ -25,7 +25,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +40,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
 from .ordering import Ordering, hclust
 from .scores import Scores, load_scores
 from .similarity import CoMoments, Similarity, compute, confusion_matrix, cooccurrence_matrix
+from ._warn import warn_caller
 
 __all__ = ["Collected", "LayerStructure", "collect", "layer_similarity", "layer_structure",
            "load"]
@@ -761,8 +761,8 @@ def layer_similarity(collected: Collected, layer: str, *, center: bool = False) 
             shown = ", ".join(repr(collected.classes[j])
                               for j in np.flatnonzero(constant & ~empty)[:10])
             why.append(f"a constant mean activation ({shown})")
-        warnings.warn(f"layer {layer!r}: {len(names)} class(es) have no correlation: "
-                      + "; ".join(why) + ". Their rows are set to 0.", stacklevel=2)
+        warn_caller(f"layer {layer!r}: {len(names)} class(es) have no correlation: "
+                      + "; ".join(why) + ". Their rows are set to 0.")
     return Similarity(
         matrix=matrix.astype(np.float32), classes=collected.classes, measure="pearson",
         kind="activations", transform="center-features" if center else "none", n_samples=d,

@@ -508,3 +508,21 @@ def test_a_one_pass_read_of_a_mapped_file_does_not_keep_its_pages_resident(tmp_p
     assert resident_file_mb() - before < 30  # the file is 80 MB
     assert np.allclose(np.sum(sums, axis=0), values.sum(axis=0, dtype=np.float64))
     assert np.array_equal(scores.values[-5:], values[-5:])  # faulted back in, unchanged
+
+
+def test_warnings_name_the_line_of_the_callers_own_code():
+    """However deep inside analyze a warning is raised, it is shown at the caller's line
+    (the cell of a notebook), not at a line of blocks-rx or of IPython."""
+    import warnings
+
+    import blocks_rx
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        blocks_rx.analyze(rng.normal(size=(100, 2)))  # too few classes for groups
+        blocks_rx.analyze(rng.normal(size=(10, 30)), groups=None)  # transposed?
+        offset = 10 * rng.normal(size=(200, 1))  # a per-sample offset dominates
+        blocks_rx.compute_similarity(rng.normal(size=(200, 4)) + offset)
+    assert len(caught) >= 3
+    assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]

@@ -10,7 +10,6 @@ non-finite numbers block by block as they are read, so opening them reads no dat
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from ..errors import ScoresError
 from ..readers.dask_arrays import is_lazy_source, read_dask
 from ..scores import SCORE_KINDS, Scores, load_scores
+from .._warn import warn_caller
 
 #: Suffixes the dask engine reads on its workers rather than in this process.
 DASK_READS = (".npy", ".parquet")
@@ -79,14 +79,13 @@ def _validated(values, name: str):
                           f"got shape {values.shape}")
     kind = values.dtype.kind
     if kind in "iub":
-        warnings.warn(f"{name}: scores are {values.dtype} integers; converting to float64",
-                      stacklevel=4)
+        warn_caller(f"{name}: scores are {values.dtype} integers; converting to float64")
         return values.astype(np.float64)
     if kind != "f":
         raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype}")
     if values.dtype not in (np.float32, np.float64):
         return values.astype(np.float32 if values.dtype == np.float16 else np.float64)
     if m > n:
-        warnings.warn(f"{name}: {m} classes (columns) but only {n} samples (rows). Is the "
-                      "matrix transposed?", stacklevel=4)
+        warn_caller(f"{name}: {m} classes (columns) but only {n} samples (rows). Is the "
+                      "matrix transposed?")
     return values

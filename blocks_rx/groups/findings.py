@@ -4,7 +4,6 @@ group methods (:data:`GROUP_METHODS`)."""
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ from ._common import _same_classes
 from .failed import GroupPlacement, coherent_groups, failed_groups
 from .fuzzy import EMBEDDINGS, INDICES, Groups, _check_class_count, fuzzy_groups
 from .split import SplitGroup, split_groups
+from .._warn import warn_caller
 
 @dataclass(frozen=True, eq=False)
 class GroupFindings:
@@ -46,8 +46,7 @@ class GroupFindings:
     @property
     def groups(self) -> Groups:
         """Deprecated: :attr:`fuzzy` (``analysis.groups.groups`` said "groups" twice)."""
-        warnings.warn("GroupFindings.groups is deprecated; use GroupFindings.fuzzy",
-                      DeprecationWarning, stacklevel=2)
+        warn_caller("GroupFindings.groups is deprecated; use GroupFindings.fuzzy", DeprecationWarning)
         return self.fuzzy
 
     def to_frame(self):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +16,7 @@ from ..errors import OptionError
 from ..ordering import matrix_and_names
 from ..similarity import Similarity
 from .spectrum import _signal_count, _spectrum
+from .._warn import warn_caller
 
 #: Row embeddings fuzzy c-means can run on.
 EMBEDDINGS = {
@@ -104,8 +104,7 @@ class Groups:
     @property
     def m(self) -> float:
         """Deprecated: :attr:`fuzzifier` (elsewhere ``m`` is the number of classes)."""
-        warnings.warn("Groups.m is deprecated; use Groups.fuzzifier", DeprecationWarning,
-                      stacklevel=2)
+        warn_caller("Groups.m is deprecated; use Groups.fuzzifier", DeprecationWarning)
         return self.fuzzifier
 
     @property
@@ -285,8 +284,8 @@ def _deprecated_m(fuzzifier: float, m: float | None) -> float:
         return fuzzifier
     if fuzzifier != 2.0:
         raise TypeError("give the fuzzifier once: fuzzifier= (m= is its deprecated spelling)")
-    warnings.warn("fuzzy_groups(m=...) is deprecated; use fuzzifier=... (m is the number of "
-                  "classes elsewhere)", DeprecationWarning, stacklevel=3)
+    warn_caller("fuzzy_groups(m=...) is deprecated; use fuzzifier=... (m is the number of "
+                  "classes elsewhere)", DeprecationWarning)
     return m
 
 
@@ -401,19 +400,16 @@ def _choose(fits, candidates, spectrum, index: str):
 def _warn_if_collapsed(fit: dict, c: int, filled: bool, embedding: str) -> None:
     """Warn (CollapsedWarning, at fuzzy_groups' caller) of a partial or full collapse."""
     if not filled and fit["mpc"] >= COLLAPSE_MPC:  # a full collapse is reported below
-        warnings.warn(
-            f"fuzzy c-means with {c} groups left some groups without a class (their centres "
-            "coincide with others'); fewer groups describe these classes.", CollapsedWarning,
-            stacklevel=3)
+        warn_caller(f"fuzzy c-means with {c} groups left some groups without a class (their centres "
+            "coincide with others'); fewer groups describe these classes.", CollapsedWarning)
     if fit["mpc"] < COLLAPSE_MPC:
         helps = ("the spectral embedding (embedding='spectral'), " if embedding != "spectral"
                  else "")
-        warnings.warn(
-            f"fuzzy c-means found no groups: with {c} groups its memberships are near-uniform "
+        warn_caller(f"fuzzy c-means found no groups: with {c} groups its memberships are near-uniform "
             f"(partition coefficient {fit['fpc']:.3f}, uniform is {1 / c:.3f}), so the "
             "classes show no group structure it can separate, and no failed or coherent "
             f"groups are reported. What may help: {helps}more samples, or a smaller "
-            "fuzzifier.", CollapsedWarning, stacklevel=3)
+            "fuzzifier.", CollapsedWarning)
 
 
 def _build_groups(fit: dict, c: int, names, *, candidates, curves, spectrum, layout,

@@ -7,9 +7,9 @@ on the matrix as it is (float32), O(m k) memory beyond it (:func:`_leading_eigh`
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
+from .._warn import warn_caller
 
 #: Up to this many classes the spectrum is a dense eigendecomposition (LAPACK: exact, and
 #: fast at this size); above, the leading eigenpairs come from :func:`_leading_eigh`.
@@ -133,11 +133,9 @@ def _leading_eigh(M, k: int, *, seed: int = 0, rtol: float = _RTOL,
     else:
         stalled = -1
     if not np.all(residuals <= bound):
-        warnings.warn(
-            f"the leading {k} eigenpairs of the similarity matrix did not converge "
+        warn_caller(f"the leading {k} eigenpairs of the similarity matrix did not converge "
             f"({'residuals stopped falling' if stalled >= 0 else f'{max_restarts} restarts'}); "
-            f"the largest residual is {worst:.3g} times the tolerance", RuntimeWarning,
-            stacklevel=2)
+            f"the largest residual is {worst:.3g} times the tolerance", RuntimeWarning)
     return theta[:k].copy(), np.ascontiguousarray(Q[:, :k])
 
 

@@ -10,7 +10,6 @@ the one that was clustered: distances are derived from the matrix exactly as sto
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from ..registry import Entry, Registry
 from .distances import condensed_distance
 from .result import Ordering, matrix_and_names
+from .._warn import warn_caller
 
 #: R's hclust refuses more objects than this.
 R_MAX_OBJECTS = 65536
@@ -104,8 +104,7 @@ def hclust(
     array([1, 0, 2])
     """
     if backend is not None:
-        warnings.warn("hclust(backend=...) is now hclust(hclust_backend=...)",
-                      DeprecationWarning, stacklevel=2)
+        warn_caller("hclust(backend=...) is now hclust(hclust_backend=...)", DeprecationWarning)
         hclust_backend = backend
     code = LINKAGES[linkage].r_code
     matrix, names = matrix_and_names(similarity, classes)
@@ -148,7 +147,7 @@ def resolve_backend(hclust_backend: str, m: int) -> tuple[str, str | None]:
                   "the Python twin gives R's result without that limit")
         if hclust_backend == "r":
             raise ValueError(reason)
-        warnings.warn(reason, stacklevel=3)
+        warn_caller(reason)
         return "python", reason
     from ..r.session import RUnavailable, session
 
@@ -158,8 +157,8 @@ def resolve_backend(hclust_backend: str, m: int) -> tuple[str, str | None]:
         if hclust_backend == "r":
             raise
         reason = str(exc).split(". ")[0]
-        warnings.warn(f"R is not available ({reason}); hclust runs in its Python twin, which "
-                      "gives R's result", stacklevel=3)
+        warn_caller(f"R is not available ({reason}); hclust runs in its Python twin, which "
+                      "gives R's result")
         return "python", f"R not used: {reason}"
     return "r", None
 

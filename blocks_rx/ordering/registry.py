@@ -19,6 +19,7 @@ from .result import Ordering, identity, matrix_and_names
 from .seriation import SERIATION_METHODS, seriate
 from .taxonomy import taxonomy_order
 from .two_level import two_level
+from .._warn import warn_caller
 
 #: Bytes of one condensed distance (R's dist vector, float64).
 _PAIR = 8
@@ -167,8 +168,7 @@ def order_classes(similarity, method: str = "hclust", *, classes=None, **options
     if "backend" in options:
         import warnings
 
-        warnings.warn("order_classes(backend=...) is now order_classes(hclust_backend=...)",
-                      DeprecationWarning, stacklevel=2)
+        warn_caller("order_classes(backend=...) is now order_classes(hclust_backend=...)", DeprecationWarning)
         options["hclust_backend"] = options.pop("backend")
     entry = ORDERINGS[method]
     kwargs = entry.bind(options, kind="ordering method")

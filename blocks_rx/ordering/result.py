@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import OptionError, SimilarityError
+from .._warn import warn_caller
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,8 +260,7 @@ class Ordering:
     @property
     def backend(self) -> str | None:
         """Deprecated name of :attr:`hclust_backend`."""
-        warnings.warn("Ordering.backend is now Ordering.hclust_backend", DeprecationWarning,
-                      stacklevel=2)
+        warn_caller("Ordering.backend is now Ordering.hclust_backend", DeprecationWarning)
         return self.hclust_backend
 
     def provenance(self) -> dict:

@@ -11,11 +11,11 @@ newer seriation adds is looked up in R when named. Distances travel to R as one 
 from __future__ import annotations
 
 import time
-import warnings
 
 from ..registry import Cost
 from .distances import condensed_distance
 from .result import Ordering, matrix_and_names
+from .._warn import warn_caller
 
 #: Warn before running a method whose estimated time exceeds this many seconds.
 WARN_SECONDS = 30.0
@@ -165,7 +165,7 @@ def warn_if_slow(method: str, m: int) -> None:
     """Warn, before the work starts, when ``method`` is expected to be slow on ``m`` classes."""
     text = slow_warning(method, m)
     if text:
-        warnings.warn(text, SlowMethodWarning, stacklevel=3)
+        warn_caller(text, SlowMethodWarning)
 
 
 def criteria(similarity, ordering: Ordering, *, methods=None, distance: str | None = None) -> dict:

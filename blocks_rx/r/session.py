@@ -15,8 +15,8 @@ import os
 import shutil
 import signal
 import threading
-import warnings
 from pathlib import Path
+from .._warn import warn_caller
 
 HELPERS = Path(__file__).with_name("helpers.R")
 
@@ -98,7 +98,7 @@ class _Session:
         finally:
             text = "".join(self._messages).strip()
             if text and "Warning" in text:
-                warnings.warn(f"R: {text}", RWarning, stacklevel=3)
+                warn_caller(f"R: {text}", RWarning)
             self._messages.clear()
 
 

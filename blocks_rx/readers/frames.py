@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
 from ..errors import ScoresError
 from ._raw import Raw
+from .._warn import warn_caller
 
 #: Names of a first column that holds sample ids when its values are unique integers.
 ID_NAMES = ("id", "index", "sample", "sample_id", "row")
@@ -68,13 +68,13 @@ def _is_sample_ids(series, label: str, name: str) -> bool:
     import pandas as pd
 
     if label == "" or label == "Unnamed: 0":
-        warnings.warn(f"{name}: the first column has no name (as DataFrame.to_csv writes the "
+        warn_caller(f"{name}: the first column has no name (as DataFrame.to_csv writes the "
                       "index); it is taken as sample ids, not as a class")
         return True
     numbers = series if is_numeric(series) else pd.to_numeric(series, errors="coerce")
     if (label.strip().lower() in ID_NAMES and numbers.dtype.kind in "iu"
             and numbers.notna().all() and numbers.is_unique):
-        warnings.warn(f"{name}: the first column, {label!r}, holds unique integers; it is taken "
+        warn_caller(f"{name}: the first column, {label!r}, holds unique integers; it is taken "
                       "as sample ids, not as a class")
         return True
     return not is_numeric(series) and series.notna().any() and numbers.isna().all()
