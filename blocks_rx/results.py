@@ -767,6 +767,9 @@ def view_run_id(path: Path) -> str | None:
 
 def _read_report(folder: Path) -> dict:
     path = folder / REPORT
+    if folder.is_file():
+        raise ResultError(f"{folder}: a file, not a result folder (the folder that holds "
+                          f"{REPORT} and the other files)")
     if not folder.is_dir():
         raise ResultError(f"{folder}: no such result folder")
     if not path.is_file():

@@ -157,6 +157,9 @@ def test_analyze_export_r_flag_writes_an_export(tmp_path):
 def test_export_of_a_folder_that_is_not_a_result_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["export", str(tmp_path), "--format", "csv"]) == 2
     assert "no report.json; is this a `blocks-rx analyze` output folder?" in capsys.readouterr().err
+    (tmp_path / "report.json").write_text("{}")
+    assert cli.main(["export", str(tmp_path / "report.json"), "--format", "csv"]) == 2
+    assert "report.json: a file, not a result folder" in capsys.readouterr().err
 
 
 def cli_path():
