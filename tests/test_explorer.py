@@ -570,3 +570,18 @@ def test_the_served_view_pools_any_window_of_the_ordered_matrix(monkeypatch):
     ordered = matrix[np.ix_(order, order[10:30])]
     assert tile == 5 and image.shape == (10, 4)
     assert np.allclose(image[2, 3], ordered[10:15, 15:20].mean())
+
+
+def test_a_narrow_window_puts_the_selection_below_the_matrix(browser, page_file):
+    """1,200 pixels (a notebook's output area) cannot hold the matrix and the selection side
+    by side: the selection wraps below it, and nothing needs sideways scrolling."""
+    _, path = page_file
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_function("document.body.dataset.blocksRx === 'ready'", timeout=30000)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    selection = page.get_by_text("Selection", exact=True).bounding_box()
+    matrix_bottom = page.evaluate("() => blocksRx.screenPoint(0, blocksRx.state.m)[1]")
+    page.close()
+    assert overflow <= 0
+    assert selection["y"] > matrix_bottom

@@ -104,8 +104,11 @@ def _layout(content: Content):
     for figure in figures:
         figure.js_on_event(SelectionGeometry, _handler("select"))
     models["x_range"], models["y_range"] = matrix["ranges"]
+    # The selection panel wraps below the matrix where the window is too narrow for it
+    # (a notebook's output area): no sideways scrolling.
     page = row(controls, row(*figures, *tracks), column(widgets["panel_title"], widgets["panel"],
-                                                       widgets["names"], widgets["copy"]))
+                                                       widgets["names"], widgets["copy"]),
+               styles={"flex-wrap": "wrap"})
     return models, page
 
 
