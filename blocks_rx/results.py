@@ -104,6 +104,24 @@ class StoredResult:
     groups: SavedGroups | None = field(default=None, repr=False)
     confusion: np.ndarray | None = field(default=None, repr=False)
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the folder, what it holds, and a small picture of the ordered matrix
+        (as an :class:`~blocks_rx.Analysis` shows itself)."""
+        from .summaries import first_names, html_summary, matrix_thumbnail
+
+        sim, ordering = self.similarity, self.ordering
+        rows = [("folder", f"{self.folder} (run {self.run_id})"),
+                ("similarity", f"{sim.measure}"
+                 + (f" ({sim.transform})" if sim.transform != "none" else "")
+                 + f", {sim.n_classes:,} classes over {sim.n_samples:,} samples"),
+                ("order", ordering.method + (f", {ordering.linkage} linkage on "
+                                             f"{ordering.distance}" if ordering.linkage else "")),
+                ("first in order", first_names(ordering.ordered_classes))]
+        if self.groups is not None:
+            rows.append(("groups", f"{self.groups.memberships.shape[1]} fuzzy"))
+        picture = matrix_thumbnail(sim.matrix, ordering.order)
+        return html_summary("blocks-rx result", rows, picture)
+
 
 # --------------------------------------------------------------------------- target checks
 

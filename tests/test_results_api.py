@@ -317,3 +317,14 @@ def test_a_large_matrix_is_stored_uncompressed_and_read_back_memory_mapped(tmp_p
     np.testing.assert_array_equal(stored.similarity.matrix, analysis.similarity.matrix)
     with np.load(folder / "similarity.npz") as npz:  # still an ordinary .npz for numpy
         np.testing.assert_array_equal(npz["matrix"], analysis.similarity.matrix)
+
+
+def test_a_result_read_back_shows_itself_in_jupyter(tmp_path):
+    digits = datasets.digits_classifier()
+    found = blocks_rx.analyze(digits["scores"], classes=digits["classes"])
+    blocks_rx.write_result(found, tmp_path / "result")
+    stored = blocks_rx.read_result(tmp_path / "result")
+    shown = stored._repr_html_()
+    assert str(tmp_path / "result") in shown and stored.run_id in shown
+    assert "hclust, complete linkage on 1-r" in shown and "10 classes over 899 samples" in shown
+    assert "digit " in shown and 'src="data:image/png;base64,' in shown
