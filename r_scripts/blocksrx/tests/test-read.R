@@ -70,3 +70,11 @@ jsonlite::write_json(meta, file.path(bad, "blocks.json"), auto_unbox = TRUE, dig
 expect_error(read_blocks(bad), paste0(bad, ": similarity.csv and blocks.json name different classes"))
 
 cat("all checks passed\n")
+
+# The sample export the examples read: ten digits, its tree R's own hclust of its matrix.
+sample <- read_blocks(system.file("extdata", "digits.rds", package = "blocksrx"))
+again <- stats::hclust(stats::as.dist(1 - sample$similarity), method = "complete")
+stopifnot(identical(sample$classes, paste("digit", 0:9)),
+          identical(sample$hclust$merge, again$merge), identical(sample$hclust$order, again$order),
+          isTRUE(all.equal(sample$hclust$height, again$height)),
+          length(sample$groups) == 10)
