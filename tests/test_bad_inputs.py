@@ -110,3 +110,23 @@ def test_the_command_line_prints_one_line_and_exits_2(case, made, tmp_path):
     errors = [line for line in done.stderr.splitlines() if not line.startswith("warning:")]
     assert len(errors) == 1 and errors[0].startswith("blocks-rx: error: "), done.stderr
     assert "Traceback" not in done.stderr
+
+
+TORCH_CASES = [c for c in CASES if c.error is not None and c.call is None and c.argv
+               and c.argv[0] == "analyze"]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=c.marks, id=c.id) for c in TORCH_CASES])
+def test_the_torch_engine_answers_each_bad_input_alike(case, made, tmp_path):
+    """The torch engine checks the values itself (on its device, not when they are loaded):
+    every refusal must still be the same error, naming the same places."""
+    pytest.importorskip("torch")
+    places = dict(files=FILES, made=made, out=tmp_path / "out")
+    argv = [_format(a, **places) for a in case.argv] + ["--engine", "torch", "--device", "cpu"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(BlocksInputError) as info:
+            cli.run(argv)
+    assert type(info.value) is case.error, f"{type(info.value).__name__}: {info.value}"
+    for text in case.mentions:
+        assert _format(text, **places) in str(info.value), str(info.value)
