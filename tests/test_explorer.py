@@ -585,3 +585,23 @@ def test_a_narrow_window_puts_the_selection_below_the_matrix(browser, page_file)
     page.close()
     assert overflow <= 0
     assert selection["y"] > matrix_bottom
+
+
+def test_few_classes_are_named_on_the_axes_in_the_order_shown(browser, page_file, result):
+    """Up to NAMED_AXES_UP_TO classes every row and column is named, and choosing another
+    ordering renames them in its order."""
+    _, path = page_file
+    _, analysis = result
+    page = Page(browser, path, "named axes")
+    labels = ("(side) => [...Bokeh.documents[0].get_model_by_name('matrix')[side][0]"
+              ".major_label_overrides.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])")
+    assert page.js(labels, "below") == list(analysis.ordering.ordered_classes)
+    assert page.js(labels, "left") == list(analysis.ordering.ordered_classes)
+    names = page.js("() => blocksRx.data.ordering_names")
+    page.set_model("ordering", "value", names[1])
+    order = page.js("() => Array.from(blocksRx.data.orderings[1].order)")
+    classes = page.js("() => blocksRx.data.classes")
+    assert page.js(labels, "below") == [classes[j] for j in order]
+    assert order != list(analysis.ordering.order)  # another order indeed
+    page.page.close()
+    assert page.errors == []

@@ -255,6 +255,11 @@
     S.inverse = new Int32Array(S.m);
     for (let p = 0; p < S.m; p++) S.inverse[S.perm[p]] = p;
     models.cut.disabled = !data.orderings[index].cuts;
+    if (models.named_axes.length) {   // few classes: every row and column named
+      const labels = new Map();
+      for (let p = 0; p < S.m; p++) labels.set(p + 0.5, data.classes[S.perm[p]]);
+      for (const axis of models.named_axes) axis.major_label_overrides = labels;
+    }
   }
 
   function rangeOf(a, b) {         // positions covered by [a, b] in data units

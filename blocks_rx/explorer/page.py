@@ -89,12 +89,14 @@ def _layout(content: Content):
 
     controls, widgets = _controls(content)
     matrix = _matrix_figure(content, "matrix", title="Class similarity")
-    models = {**widgets, **matrix["models"], "matrix_figure": matrix["figure"]}
+    models = {**widgets, **matrix["models"], "matrix_figure": matrix["figure"],
+              "named_axes": list(matrix["named_axes"])}
     figures = [matrix["figure"]]
     if content.confusion is not None:
         confusion = _matrix_figure(content, "confusion", title="Confusions (rows: true class)",
                                    ranges=matrix["ranges"], visible=False,
                                    overlays=matrix["models"])
+        models["named_axes"] += confusion["named_axes"]
         models.update({"confusion_source": confusion["models"]["matrix_source"],
                        "confusion_figure": confusion["figure"],
                        "confusion_image": confusion["models"]["image"]})
@@ -197,6 +199,8 @@ def _matrix_figure(content: Content, name: str, *, title: str, ranges=None, visi
                              formatters={"$x": text, "$y": text}))
     plot.xaxis.major_label_text_font_size = plot.yaxis.major_label_text_font_size = "9px"
     plot.grid.visible = False
+    named_axes = _name_the_classes(plot, m) if m <= NAMED_AXES_UP_TO and not content.details \
+        else []
     sources = {}
     for overlay, (colour, width, alpha) in OVERLAYS.items():
         sources[overlay] = (overlays[overlay] if overlays else
@@ -204,9 +208,28 @@ def _matrix_figure(content: Content, name: str, *, title: str, ranges=None, visi
         plot.quad(left="left", right="right", top="top", bottom="bottom",
                   source=sources[overlay], fill_color=colour, fill_alpha=alpha,
                   line_color=colour if width else None, line_width=width or 1)
-    return {"figure": plot, "ranges": (x_range, y_range),
+    return {"figure": plot, "ranges": (x_range, y_range), "named_axes": named_axes,
             "models": {"matrix_source": source, "image": image, "diagonal_source": diagonal,
                        **sources}}
+
+
+#: Up to this many classes, the matrix's axes name every class (``explorer.js`` relabels
+#: them when the ordering changes): 11 pixels a row and more.
+NAMED_AXES_UP_TO = 60
+
+
+def _name_the_classes(plot, m: int) -> list:
+    """A tick at the middle of every row and column, labelled by ``explorer.js`` with the
+    class there; returns the two axes."""
+    from bokeh.models import FixedTicker
+
+    ticks = [p + 0.5 for p in range(m)]
+    axes = [plot.xaxis[0], plot.yaxis[0]]
+    for axis in axes:
+        axis.ticker = FixedTicker(ticks=ticks, minor_ticks=[])
+        axis.axis_label = "class, in the ordering"
+    plot.xaxis.major_label_orientation = "vertical"
+    return axes
 
 
 #: Boxes drawn over the matrices: (colour, line width, fill alpha). The dendrogram cut's
