@@ -437,7 +437,7 @@ def _criteria(similarity, arranged, timings) -> dict | None:
             return criteria(similarity, arranged)
     except RUnavailable as exc:
         warn_caller(f"no criteria: they are computed by R's seriation package, and "
-                      f"{str(exc).split('. ')[0]}")
+                    f"{str(exc).split('. ')[0]}")
         return None
 
 
@@ -451,7 +451,7 @@ def _cuts(arranged: Ordering, cuts) -> dict:
     dropped = [k for k in cuts if k > m]
     if dropped:  # only after --drop-constant removed classes
         warn_caller(f"cuts {', '.join(map(str, dropped))} not listed in order.csv: "
-                      f"{m} classes are left after dropping the constant ones")
+                    f"{m} classes are left after dropping the constant ones")
     return {k: arranged.cut_labels(k) for k in cuts if k <= m}
 
 
@@ -464,9 +464,8 @@ def _load(scores, cuts, timings: dict, engine: str = "numpy", how: dict | None =
     how = {name: value for name, value in (how or {}).items() if value is not None}
     with _timed(timings, "load"):
         if isinstance(scores, Scores):
-            given = list(how)
-            if given:
-                raise OptionError(f"analyze: {', '.join(given)} given for scores that are "
+            if how:
+                raise OptionError(f"analyze: {', '.join(how)} given for scores that are "
                                   f"loaded already; pass them to load_scores instead")
         else:
             with stage("reading scores"):
@@ -492,11 +491,11 @@ def _groups(similarity, arranged: Ordering, groups, group_options, seed, timings
     entry = GROUP_METHODS[groups]
     if entry.needs_tree and arranged.merge is None:
         warn_caller(f"no groups: {groups} needs an ordering with a tree, and "
-                      f"{arranged.method!r} has none (hclust, HC, GW and OLO have one)")
+                    f"{arranged.method!r} has none (hclust, HC, GW and OLO have one)")
         return None
     if similarity.n_classes < MIN_CLASSES_FOR_GROUPS:
         warn_caller(f"no groups: {similarity.n_classes} classes are too few "
-                      f"(groups need at least {MIN_CLASSES_FOR_GROUPS})")
+                    f"(groups need at least {MIN_CLASSES_FOR_GROUPS})")
         return None
     with stage(f"groups ({groups})"):
         findings = entry.function(similarity, arranged, seed=seed, **group_options)
@@ -589,9 +588,9 @@ def _drop_constant(scores: Scores, similarity: Similarity):
         if lost.any():
             dropped = sorted({scores.classes[j] for j in labels[lost]})
             warn_caller(f"drop_constant removed {len(dropped)} class(es) that "
-                          f"{int(lost.sum())} sample(s) are labelled with "
-                          f"({', '.join(map(repr, dropped[:5]))}), so no confusion matrix is "
-                          "made; keep them (no --drop-constant) to get one")
+                        f"{int(lost.sum())} sample(s) are labelled with "
+                        f"({', '.join(map(repr, dropped[:5]))}), so no confusion matrix is "
+                        "made; keep them (no --drop-constant) to get one")
             labels = None
         else:
             labels = remap[labels]

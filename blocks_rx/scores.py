@@ -357,7 +357,7 @@ def _validate_values(values, name):
         values = values.astype(np.float64)
     elif values.dtype == np.float16:
         warn_caller(f"{name}: float16 scores keep about 3 significant digits; they are "
-                      "computed in float32, but ties and rounding may blur fine structure.")
+                    "computed in float32, but ties and rounding may blur fine structure.")
         values = values.astype(np.float32)
     elif kind != "f":
         raise ScoresError(f"{name}: scores must be real numbers, got dtype {values.dtype} "

@@ -762,7 +762,7 @@ def layer_similarity(collected: Collected, layer: str, *, center: bool = False) 
                               for j in np.flatnonzero(constant & ~empty)[:10])
             why.append(f"a constant mean activation ({shown})")
         warn_caller(f"layer {layer!r}: {len(names)} class(es) have no correlation: "
-                      + "; ".join(why) + ". Their rows are set to 0.")
+                    + "; ".join(why) + ". Their rows are set to 0.")
     return Similarity(
         matrix=matrix.astype(np.float32), classes=collected.classes, measure="pearson",
         kind="activations", transform="center-features" if center else "none", n_samples=d,

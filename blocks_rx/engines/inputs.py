@@ -87,5 +87,5 @@ def _validated(values, name: str):
         return values.astype(np.float32 if values.dtype == np.float16 else np.float64)
     if m > n:
         warn_caller(f"{name}: {m} classes (columns) but only {n} samples (rows). Is the "
-                      "matrix transposed?")
+                    "matrix transposed?")
     return values

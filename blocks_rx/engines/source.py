@@ -7,7 +7,7 @@ is gathered from the scores (a row sample, the predictions) needs no second read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -108,10 +108,10 @@ class BlockSource:
         read; the engine that asks for that checks them (see :attr:`rows_as_read`) and
         calls ``scores.check_finite`` on a block where it finds one, for the message.
         """
-        tapped = _TappedScores(**{f.name: getattr(self.scores, f.name)
-                                  for f in fields(Scores)}, tap=self._tap)
+        values = {f.name: getattr(self.scores, f.name) for f in fields(Scores)}
         if not check_finite:
-            tapped = replace(tapped, finite_checked=True)
+            values["finite_checked"] = True
+        tapped = _TappedScores(**values, tap=self._tap)
         return progress(self.measure.function(tapped, self.convert, self.block_size),
                         total=self.scores.n_samples, desc=f"{self.measure.name} similarity",
                         unit="sample", size=len)

@@ -104,6 +104,11 @@ class DeviceCoMoments(CoMoments):
     >>> matrix, constant = moments.correlation()
     >>> bool(np.allclose(matrix, np.corrcoef(x, rowvar=False), atol=1e-6))
     True
+    >>> with ThreadPoolExecutor(2) as pool:  # result(): the means and co-moments, as CoMoments
+    ...     again = DeviceCoMoments(6, torch, torch.device("cpu"), pool)
+    ...     again.add(x)
+    >>> bool(np.allclose(again.result()[1] / 39, np.cov(x, rowvar=False), atol=1e-5))
+    True
     """
 
     def __init__(self, n_columns: int, torch, device, pool,

@@ -285,7 +285,7 @@ def _deprecated_m(fuzzifier: float, m: float | None) -> float:
     if fuzzifier != 2.0:
         raise TypeError("give the fuzzifier once: fuzzifier= (m= is its deprecated spelling)")
     warn_caller("fuzzy_groups(m=...) is deprecated; use fuzzifier=... (m is the number of "
-                  "classes elsewhere)", DeprecationWarning)
+                "classes elsewhere)", DeprecationWarning)
     return m
 
 

@@ -158,7 +158,7 @@ def resolve_backend(hclust_backend: str, m: int) -> tuple[str, str | None]:
             raise
         reason = str(exc).split(". ")[0]
         warn_caller(f"R is not available ({reason}); hclust runs in its Python twin, which "
-                      "gives R's result")
+                    "gives R's result")
         return "python", f"R not used: {reason}"
     return "r", None
 

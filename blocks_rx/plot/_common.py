@@ -22,11 +22,15 @@ def new_axes(ax, figsize):
     return fig, fig.add_subplot()
 
 
-def panels_figure(size):
-    """A standalone Figure with constrained layout, for figures of several panels."""
+def panels_figure(size, h_pad: float | None = None):
+    """A standalone Figure with constrained layout, for figures of several panels;
+    ``h_pad``: inches between the rows of parts (the title and what is below it)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout="constrained")
+    if h_pad is not None:
+        fig.get_layout_engine().set(h_pad=h_pad)
+    return fig
 
 
 def new_figure(size):

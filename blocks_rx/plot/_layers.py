@@ -70,9 +70,8 @@ def layer_heatmaps(
     panels = [(name, sim) for name, sim in structure.layers.items()]
     panels.append(("output", structure.output))
     if fig is None:
-        fig = panels_figure((panel_size * len(panels) + 0.8, panel_size + 1.6))
-        # Room between the wrapped figure title and the two-line panel titles below it.
-        fig.get_layout_engine().set(h_pad=0.1)
+        # h_pad: room between the wrapped title and the two-line panel titles below it.
+        fig = panels_figure((panel_size * len(panels) + 0.8, panel_size + 1.6), h_pad=0.1)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     ticks = label_positions(m, max_labels)
     fontsize = max(4.0, min(8.0, 300.0 / max(len(ticks), 1)))

@@ -69,13 +69,13 @@ def _is_sample_ids(series, label: str, name: str) -> bool:
 
     if label == "" or label == "Unnamed: 0":
         warn_caller(f"{name}: the first column has no name (as DataFrame.to_csv writes the "
-                      "index); it is taken as sample ids, not as a class")
+                    "index); it is taken as sample ids, not as a class")
         return True
     numbers = series if is_numeric(series) else pd.to_numeric(series, errors="coerce")
     if (label.strip().lower() in ID_NAMES and numbers.dtype.kind in "iu"
             and numbers.notna().all() and numbers.is_unique):
         warn_caller(f"{name}: the first column, {label!r}, holds unique integers; it is taken "
-                      "as sample ids, not as a class")
+                    "as sample ids, not as a class")
         return True
     return not is_numeric(series) and series.notna().any() and numbers.isna().all()
 
